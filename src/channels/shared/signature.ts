@@ -1,0 +1,76 @@
+import { SignatureError } from '../../model/errors.js';
+
+const encoder = new TextEncoder();
+
+/** HMAC algorithms the providers use. */
+export type HmacHash = 'SHA-1' | 'SHA-256';
+
+const keyCache = new Map<string, Promise<CryptoKey>>();
+
+function importKey(secret: string, hash: HmacHash): Promise<CryptoKey> {
+  const cacheKey = `${hash}\u0000${secret}`;
+  let key = keyCache.get(cacheKey);
+  if (!key) {
+    key = crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash }, false, ['sign']);
+    if (keyCache.size > 64) keyCache.clear();
+    keyCache.set(cacheKey, key);
+  }
+  return key;
+}
+
+/** HMAC of `data` with `secret` (Web Crypto, so it runs in Node, browsers and edge runtimes). */
+export async function hmac(hash: HmacHash, secret: string, data: string | Uint8Array): Promise<Uint8Array> {
+  const key = await importKey(secret, hash);
+  const bytes = typeof data === 'string' ? encoder.encode(data) : data;
+  return new Uint8Array(await crypto.subtle.sign('HMAC', key, bytes as Uint8Array<ArrayBuffer>));
+}
+
+/** SHA-256 digest of `data`. */
+export async function sha256(data: string | Uint8Array): Promise<Uint8Array> {
+  const bytes = typeof data === 'string' ? encoder.encode(data) : data;
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+}
+
+/** Lowercase hex of bytes. */
+export function toHex(bytes: Uint8Array): string {
+  let out = '';
+  for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
+  return out;
+}
+
+/** Standard base64 of bytes. */
+export function toBase64(bytes: Uint8Array): string {
+  let binary = '';
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+/**
+ * Compares two strings in time that depends only on their lengths, so an attacker cannot learn
+ * a signature byte by byte from response times.
+ */
+export function timingSafeEqual(a: string, b: string): boolean {
+  const x = encoder.encode(a);
+  const y = encoder.encode(b);
+  let diff = x.length ^ y.length;
+  const length = Math.max(x.length, y.length);
+  for (let i = 0; i < length; i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return diff === 0;
+}
+
+/** Throws a SignatureError naming the channel unless `expected` equals one of `candidates`. */
+export function assertSignature(channel: string, given: string | undefined, candidates: string[]): void {
+  if (!given) throw new SignatureError(`${channel}: the request carries no signature`);
+  let ok = false;
+  // Compare against every candidate (no early exit), keeping the time independent of which matched.
+  for (const candidate of candidates) ok = timingSafeEqual(given, candidate) || ok;
+  if (!ok) throw new SignatureError(`${channel}: signature does not match`);
+}
+
+/** Rejects a timestamp outside `windowSec` of `nowMs` (replay protection). */
+export function assertFresh(channel: string, timestampSec: number, nowMs: number, windowSec: number): void {
+  if (!Number.isFinite(timestampSec)) throw new SignatureError(`${channel}: missing or malformed timestamp`);
+  if (Math.abs(nowMs / 1000 - timestampSec) > windowSec) {
+    throw new SignatureError(`${channel}: timestamp outside the ${windowSec} s replay window`);
+  }
+}

@@ -1,0 +1,127 @@
+import type { LoggedEvent, DeskEvent } from '../model/events.js';
+import type { Conversation, ConversationStatus, Customer, MergeRecord, Message } from '../model/records.js';
+
+/** A position in a time-ordered list: epoch ms, then id as the tie-break. */
+export interface Position {
+  at: number;
+  id: string;
+}
+
+/** Which messages to list: one conversation's, or one customer's across all conversations. */
+export type MessageScope = { conversationId: string } | { customerId: string };
+
+/**
+ * A window of a time-ordered list. With `before`, the newest items older than it, newest first;
+ * with `after`, the oldest items newer than it, oldest first; with neither, the newest, newest first.
+ */
+export interface Range {
+  limit: number;
+  before?: Position | undefined;
+  after?: Position | undefined;
+}
+
+/** Filter for listing conversations (newest created first, paged by id). */
+export interface ConversationQuery {
+  customerId?: string | undefined;
+  brandId?: string | undefined;
+  status?: ConversationStatus[] | undefined;
+  limit: number;
+  /** Only conversations whose id sorts before this one. */
+  beforeId?: string | undefined;
+}
+
+/** A record written with its optimistic version check. `expectedVersion: null` means "must not exist yet". */
+export interface Put<T> {
+  record: T;
+  expectedVersion: number | null;
+}
+
+/** One pending outbound delivery. */
+export interface OutboxEntry {
+  messageId: string;
+  channel: string;
+  attempts: number;
+  /** Epoch ms before which the entry is not claimable (backoff). */
+  notBefore: number;
+  /** Holder and expiry of the current claim, if any. */
+  leaseOwner?: string | undefined;
+  leaseUntil?: number | undefined;
+}
+
+/**
+ * One atomic change: every put and every event lands, or none does. A put whose
+ * `expectedVersion` does not match, a message whose `channel`+`externalId` is taken, or an
+ * identity (by `identityKey`) linked to a different live customer makes the whole batch throw
+ * `ConflictError` and write nothing.
+ */
+export interface WriteBatch {
+  customers?: Put<Customer>[];
+  conversations?: Put<Conversation>[];
+  messages?: Put<Message>[];
+  merges?: Put<MergeRecord>[];
+  /** Outbox entries to create or replace (by messageId). */
+  outbox?: OutboxEntry[];
+  /** Outbox entries to remove (delivered or failed for good). */
+  outboxDone?: string[];
+  events?: DeskEvent[];
+}
+
+/** Options of `claimOutbox`. */
+export interface ClaimOptions {
+  now: number;
+  leaseMs: number;
+  owner: string;
+  limit: number;
+}
+
+/**
+ * A store: Threadline's domain repository. Every driver (memory, IndexedDB, file, PostgreSQL, or
+ * a third party's) implements this and proves it with `describeStoreContract` from
+ * `threadline/testing`.
+ *
+ * Records handed out are read-only snapshots: never mutate them, write a new record with `commit`.
+ * The identity index is derived from customers' `identities`: each `identityKey(kind, value)` maps
+ * to the one live customer holding it.
+ */
+export interface Store {
+  /** A short driver name for messages and logs (`memory`, `file`, ...). */
+  readonly name: string;
+
+  getCustomer(id: string): Promise<Customer | undefined>;
+  /** The live customer holding this identity key in this brand (see `identityKey`). */
+  findCustomerByIdentity(brandId: string, key: string): Promise<Customer | undefined>;
+
+  getConversation(id: string): Promise<Conversation | undefined>;
+  listConversations(query: ConversationQuery): Promise<Conversation[]>;
+
+  getMessage(id: string): Promise<Message | undefined>;
+  getMessageByExternalId(channel: string, externalId: string): Promise<Message | undefined>;
+  /** Messages of a conversation or a customer, ordered by (`at`, `id`) as `Range` describes. */
+  listMessages(scope: MessageScope, range: Range): Promise<Message[]>;
+  /** How many messages a conversation or a customer has. */
+  countMessages(scope: MessageScope): Promise<number>;
+
+  getMerge(id: string): Promise<MergeRecord | undefined>;
+
+  /** Applies a batch atomically (see `WriteBatch`); resolves once it is durable for this driver. */
+  commit(batch: WriteBatch): Promise<void>;
+
+  /**
+   * Claims up to `limit` outbox entries that are due (`notBefore <= now`) and not leased (or whose
+   * lease expired), leasing them to `owner` until `now + leaseMs`. Atomic across concurrent callers.
+   */
+  claimOutbox(options: ClaimOptions): Promise<OutboxEntry[]>;
+  /** Every pending outbox entry (for inspection and tests). */
+  listOutbox(): Promise<OutboxEntry[]>;
+
+  /** Events appended after `after` (or from the start), oldest first. */
+  readEvents(options: { after?: string | undefined; limit: number }): Promise<LoggedEvent[]>;
+  /**
+   * Optional: calls `listener` with events committed by *other* desks sharing this store
+   * (another tab, another process). Returns an unsubscribe function.
+   */
+  watch?(listener: (events: LoggedEvent[]) => void): () => void;
+
+  /** Releases files, connections and locks. The store is unusable afterwards. */
+  close(): Promise<void>;
+}

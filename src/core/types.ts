@@ -1,0 +1,224 @@
+import type { CountryCode } from 'libphonenumber-js';
+import type { DeskEvent, DeskEventOf, DeskEventType } from '../model/events.js';
+import type { Identity, IdentityInput } from '../model/identity.js';
+import type { InboundEvent, InboundMessage, StatusUpdate } from '../model/inbound.js';
+import type { Part } from '../model/parts.js';
+import type {
+  Author,
+  Conversation,
+  ConversationStatus,
+  Customer,
+  Json,
+  MergeRecord,
+  Message,
+  Priority,
+} from '../model/records.js';
+import type { ChannelAdapter } from './channel.js';
+import type { Store } from './store.js';
+
+/** A logger; `console` fits. */
+export interface Logger {
+  debug?(message: string, ...args: unknown[]): void;
+  info?(message: string, ...args: unknown[]): void;
+  warn(message: string, ...args: unknown[]): void;
+  error(message: string, ...args: unknown[]): void;
+}
+
+/** Options of {@link createDesk}. Every option has a default. */
+export interface DeskOptions {
+  /** Where everything is kept. Default: a new `memoryStore()`. */
+  store?: Store;
+  /** Channel adapters, routed by their `id`. Default none (receive and reply still work). */
+  channels?: ChannelAdapter[];
+  continuity?: {
+    /**
+     * `omnichannel` (default): an inbound message joins the customer's active conversation
+     * whatever its channel. `multichannel`: only a conversation on the same channel (silos).
+     */
+    mode?: 'omnichannel' | 'multichannel';
+    /** A resolved conversation is reopened by a new message within this many ms. Default 7 days. */
+    reopenWithinMs?: number;
+  };
+  identity?: {
+    /**
+     * When a new identity collides with another customer's: `verified` (default) merges only when
+     * both are verified, `always` merges, `never` only suggests (`customer.merge_suggested`).
+     */
+    autoMerge?: 'verified' | 'never' | 'always';
+    /** Country for national phone numbers without a `+` prefix. Default none. */
+    defaultCountry?: CountryCode;
+  };
+  /** Brand id given to records when the inbound message names none. Default `default`. */
+  brand?: string;
+  /** Epoch-ms clock. Default `Date.now`. Inject one for deterministic tests. */
+  clock?: () => number;
+  /** Id generator; ids must sort in creation order. Default: monotonic ULIDs. */
+  idGenerator?: () => string;
+  logger?: Logger;
+  outbox?: {
+    /** Start delivering queued messages at once and after each reply. Default true when channels are given. */
+    autoStart?: boolean;
+    /** Lease of a claimed delivery in ms; a crashed sender's claim expires after it. Default 60 000. */
+    leaseMs?: number;
+    /** Attempts before a retryable failure becomes `failed`. Default 5. */
+    maxAttempts?: number;
+    /** First backoff between outbox attempts in ms (doubles, with jitter). Default 1 000. */
+    retryBaseMs?: number;
+  };
+  /** Fallback channel chain per channel kind or id, e.g. `{ whatsapp: ['sms', 'email'] }`. */
+  fallback?: Record<string, string[]>;
+}
+
+/** What `receive` returns. `created: false` means a duplicate delivery: nothing was stored. */
+export interface ReceiveResult {
+  customer: Customer;
+  conversation: Conversation;
+  message: Message;
+  created: boolean;
+}
+
+/** What to reply. Give `parts`, or `text` for one text part. */
+export interface ReplyInput {
+  parts?: Part[];
+  text?: string;
+  author?: Author;
+  /** Channel id to send on. Default: the channel of the customer's latest inbound message. */
+  channel?: string;
+  /** Channels to try, in order, when `channel` refuses by policy or fails. Overrides the desk's. */
+  fallback?: string[];
+  /** `internal` stores an agent note that is never sent. Default `outbound`. */
+  direction?: 'outbound' | 'internal';
+  meta?: Record<string, Json>;
+}
+
+/** Patchable conversation fields. `null` clears an optional field. */
+export interface ConversationPatch {
+  status?: ConversationStatus;
+  assigneeId?: string | null;
+  teamId?: string | null;
+  tags?: string[];
+  priority?: Priority;
+  subject?: string | null;
+  /** Snooze until this time (ISO); with status `snoozed`. */
+  snoozedUntil?: string | null;
+}
+
+/** Paging options: `before`, `after` and `around` take an opaque cursor (or, for `around`, a message id). */
+export interface PageOptions {
+  /** Items per page. Default 50, at most 500. */
+  limit?: number;
+  /** Items older than this cursor, newest first. */
+  before?: string;
+  /** Items newer than this cursor, oldest first. */
+  after?: string;
+  /** A window centred on this cursor or message id (open a timeline at a search hit). */
+  around?: string;
+}
+
+/** One page of results. */
+export interface Page<T> {
+  items: T[];
+  /** More items further in this page's direction. */
+  hasNext: boolean;
+  /** Cursor to pass as `before` (or `after` for an `after` page) for the next page. */
+  nextCursor: string | undefined;
+  /** The next page; rejects with NotFoundError... never: resolves to an empty page when there is none. */
+  next(): Promise<Page<T>>;
+}
+
+/** A paged result: iterate it with `for await`, or take it page by page with `page()`. */
+export interface Paginator<T> extends AsyncIterable<T> {
+  /** The first page. */
+  page(): Promise<Page<T>>;
+}
+
+/** The continuity payload: everything an agent or bot needs about a customer, across channels. */
+export interface DeskContext {
+  customer: Customer;
+  /** The ids this customer was known by before merges (they resolve here). */
+  mergedIds: string[];
+  conversations: Conversation[];
+  /** The conversation asked about, when the query named one. */
+  conversation?: Conversation;
+  /** Newest messages across all channels, newest first. */
+  messages: Message[];
+  /** Channel ids used, most recent first. */
+  channels: string[];
+  /** Latest message time (ISO) per channel id. */
+  lastContact: Record<string, string>;
+  counts: { conversations: number; open: number; messages: number };
+}
+
+/** The result of `identify`. */
+export interface IdentifyResult {
+  customer: Customer;
+  /** Set when the identity belonged to another customer and the two were merged. */
+  merge?: MergeRecord;
+  /** Set when the identity belongs to another customer and a merge was only suggested. */
+  suggestedMergeWith?: string;
+}
+
+/** A typed event handler. */
+export type DeskListener<T extends DeskEventType> = (event: DeskEventOf<T>) => void;
+
+/** The desk: Threadline's one object. Created by {@link createDesk}. */
+export interface Desk {
+  readonly store: Store;
+  /** Registered channel adapters by id. */
+  readonly channels: ReadonlyMap<string, ChannelAdapter>;
+
+  receive(inbound: InboundMessage): Promise<ReceiveResult>;
+  /** Applies a parsed webhook's events (messages, statuses, echoes) in order. */
+  ingest(channelId: string, events: InboundEvent[]): Promise<IngestResult[]>;
+  /** Moves an outbound message's status forward (never back); returns it, or undefined when unknown. */
+  updateStatus(update: StatusUpdate): Promise<Message | undefined>;
+  /** Verifies, parses and ingests a raw provider webhook, answering as the provider expects. */
+  handleWebhook(channelId: string, request: Request): Promise<Response>;
+
+  reply(conversationId: string, input: ReplyInput): Promise<Message>;
+  identify(
+    customerId: string,
+    identity: IdentityInput,
+    options?: { reason?: 'identify' | 'login'; source?: string },
+  ): Promise<IdentifyResult>;
+  merge(keepId: string, mergeId: string, options?: { reason?: MergeRecord['reason'] }): Promise<MergeRecord>;
+  unmerge(mergeId: string): Promise<Customer>;
+
+  context(query: { customerId: string } | { conversationId: string }, options?: { limit?: number }): Promise<DeskContext>;
+  timeline(customerId: string, options?: PageOptions): Paginator<Message>;
+
+  readonly customers: {
+    get(id: string): Promise<Customer>;
+    /** Follows merges: the live customer an id resolves to. */
+    resolve(id: string): Promise<Customer>;
+    update(id: string, patch: { displayName?: string; traits?: Record<string, Json | undefined> }): Promise<Customer>;
+  };
+  readonly conversations: {
+    get(id: string): Promise<Conversation>;
+    list(query?: { customerId?: string; status?: ConversationStatus[]; limit?: number; before?: string }): Promise<Page<Conversation>>;
+    update(id: string, patch: ConversationPatch, options?: { expectedVersion?: number }): Promise<Conversation>;
+    messages(id: string, options?: PageOptions): Paginator<Message>;
+  };
+  readonly outbox: {
+    /** Delivers every due queued message now; resolves when this round is done. */
+    flush(): Promise<void>;
+    /** Starts background delivery (resumes what a crashed process left claimed). */
+    start(): void;
+    stop(): Promise<void>;
+  };
+
+  on<T extends DeskEventType>(type: T, listener: DeskListener<T>): () => void;
+  once<T extends DeskEventType>(type: T, listener: DeskListener<T>): () => void;
+  /** Every event, of every type. */
+  onAny(listener: (event: DeskEvent) => void): () => void;
+
+  close(): Promise<void>;
+}
+
+/** The outcome of one ingested webhook event. */
+export type IngestResult =
+  | { type: 'message'; result: ReceiveResult }
+  | { type: 'status'; message: Message | undefined }
+  | { type: 'echo'; message: Message | undefined };
+
+export type { Identity };

@@ -1,0 +1,107 @@
+import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js';
+import * as z from 'zod';
+import { ValidationError } from './errors.js';
+
+/** The kinds of identity a customer can be known by. */
+export const identityKinds = [
+  'email',
+  'phone',
+  'whatsapp',
+  'messenger',
+  'instagram',
+  'telegram',
+  'slack',
+  'webchat',
+  'external',
+] as const;
+
+/** The kind of an identity: an address (`email`, `phone`) or a channel-scoped id. */
+export const IdentityKind = z.enum(identityKinds);
+export type IdentityKind = z.infer<typeof IdentityKind>;
+
+/** An identity as given by a host or an adapter, before normalization. */
+export const IdentityInput = z.object({
+  kind: IdentityKind,
+  value: z.string().trim().min(1).max(320),
+  /** Proven by the channel itself or by the host's signed token. Default false. */
+  verified: z.boolean().optional(),
+});
+export type IdentityInput = z.input<typeof IdentityInput>;
+
+/** An identity linked to a customer. `value` is normalized (emails lowercased, phones E.164). */
+export const Identity = z.object({
+  kind: IdentityKind,
+  value: z.string().min(1),
+  verified: z.boolean(),
+  /** The channel id it was first seen on, or `api` when the host attached it. */
+  source: z.string(),
+  linkedAt: z.string(),
+  lastSeenAt: z.string(),
+});
+export type Identity = z.infer<typeof Identity>;
+
+/** Options for identity normalization. */
+export interface NormalizeOptions {
+  /** ISO 3166 country used for national phone numbers such as `(415) 555-0100`. */
+  defaultCountry?: CountryCode | undefined;
+}
+
+const emailShape = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
+
+/** Phone-like kinds share one index key, so SMS, WhatsApp and voice from one number are one customer. */
+const phoneKinds: ReadonlySet<IdentityKind> = new Set(['phone', 'whatsapp']);
+
+function fail(kind: IdentityKind, message: string): never {
+  throw new ValidationError(`${kind} identity`, [{ path: ['value'], message }]);
+}
+
+/**
+ * Brazil moved mobile numbers to nine digits (a leading 9) in 2012-2016, but WhatsApp still
+ * reports many as the old eight-digit form, so one person arrives as two numbers. The
+ * library validates; this puts the ninth digit back for mobile ranges (subscriber 6-9).
+ * Mexico dropped the mobile `1` after +52 in 2019; WhatsApp still sends `+521...`.
+ */
+function fixCountryQuirks(e164: string): string {
+  const br = /^\+55(\d{2})([6-9]\d{7})$/.exec(e164);
+  if (br) return `+55${br[1]}9${br[2]}`;
+  const mx = /^\+521(\d{10})$/.exec(e164);
+  if (mx) return `+52${mx[1]}`;
+  return e164;
+}
+
+/** Normalizes a phone number to E.164, or throws a ValidationError. */
+export function normalizePhone(raw: string, options: NormalizeOptions = {}, kind: IdentityKind = 'phone'): string {
+  const input = raw.trim().replace(/^whatsapp:/i, '');
+  const parsed = parsePhoneNumberFromString(input, options.defaultCountry);
+  if (!parsed?.isPossible()) {
+    const hint = input.startsWith('+') || options.defaultCountry ? '' : ' (no country code and no defaultCountry set)';
+    fail(kind, `not a valid phone number: ${JSON.stringify(raw)}${hint}`);
+  }
+  return fixCountryQuirks(parsed.number);
+}
+
+/** Normalizes an email address (trimmed, lowercased, `Name <addr>` unwrapped), or throws. */
+export function normalizeEmail(raw: string): string {
+  const trimmed = raw.trim();
+  const angle = /<([^<>]+)>\s*$/.exec(trimmed);
+  const address = (angle ? angle[1]! : trimmed).trim().toLowerCase();
+  if (address.length > 254 || !emailShape.test(address)) fail('email', `not a valid email address: ${JSON.stringify(raw)}`);
+  return address;
+}
+
+/** Normalizes an identity value for its kind. Throws ValidationError when it cannot. */
+export function normalizeIdentityValue(kind: IdentityKind, value: string, options: NormalizeOptions = {}): string {
+  if (kind === 'email') return normalizeEmail(value);
+  if (phoneKinds.has(kind)) return normalizePhone(value, options, kind);
+  const trimmed = value.trim();
+  if (trimmed.length === 0) fail(kind, 'must not be empty');
+  return trimmed;
+}
+
+/**
+ * The identity-index key of a normalized identity: `phone:+14155550100` for both `phone` and
+ * `whatsapp`, `email:ann@example.com`, `telegram:12345`.
+ */
+export function identityKey(kind: IdentityKind, value: string): string {
+  return `${phoneKinds.has(kind) ? 'phone' : kind}:${value}`;
+}
