@@ -122,7 +122,9 @@ export interface Page<T> {
   hasNext: boolean;
   /** Cursor to pass as `before` (or `after` for an `after` page) for the next page. */
   nextCursor: string | undefined;
-  /** The next page; rejects with NotFoundError... never: resolves to an empty page when there is none. */
+  /** For an `around` page: cursor to pass as `after` for the newer items beyond this page. */
+  previousCursor?: string | undefined;
+  /** The next page (an empty one when there is none). */
   next(): Promise<Page<T>>;
 }
 
@@ -135,8 +137,6 @@ export interface Paginator<T> extends AsyncIterable<T> {
 /** The continuity payload: everything an agent or bot needs about a customer, across channels. */
 export interface DeskContext {
   customer: Customer;
-  /** The ids this customer was known by before merges (they resolve here). */
-  mergedIds: string[];
   conversations: Conversation[];
   /** The conversation asked about, when the query named one. */
   conversation?: Conversation;

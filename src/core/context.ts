@@ -1,0 +1,62 @@
+import { NotFoundError, ValidationError } from '../model/errors.js';
+import type { Conversation } from '../model/records.js';
+import { isActive } from './continuity.js';
+import { iso, resolveCustomer, type Runtime } from './runtime.js';
+import type { DeskContext } from './types.js';
+
+const MAX_CONVERSATIONS = 1000;
+
+/** Latest contact time per channel, from each conversation's per-channel inbound times and last outbound. */
+function lastContactByChannel(conversations: Conversation[]): Map<string, number> {
+  const latest = new Map<string, number>();
+  const see = (channel: string, at: number) => {
+    if (at > (latest.get(channel) ?? Number.NEGATIVE_INFINITY)) latest.set(channel, at);
+  };
+  for (const conversation of conversations) {
+    for (const [channel, at] of Object.entries(conversation.lastInboundAtMs)) see(channel, at);
+    if (conversation.lastChannel !== undefined && conversation.lastMessageAtMs !== undefined) {
+      see(conversation.lastChannel, conversation.lastMessageAtMs);
+    }
+  }
+  return latest;
+}
+
+/**
+ * `desk.context`: the continuity payload for a customer (or a conversation's customer): the customer
+ * with identities, their conversations, the newest messages across every channel, channels used,
+ * last contact per channel and counts. Merged-away ids resolve to the survivor.
+ */
+export async function buildContext(
+  rt: Runtime,
+  query: { customerId: string } | { conversationId: string },
+  options: { limit?: number } = {},
+): Promise<DeskContext> {
+  const limit = options.limit ?? 50;
+  if (!Number.isInteger(limit) || limit < 0 || limit > 500) {
+    throw new ValidationError('context options', [{ path: ['limit'], message: 'must be an integer from 0 to 500' }]);
+  }
+  let conversation: Conversation | undefined;
+  let customerId: string;
+  if ('conversationId' in query) {
+    conversation = await rt.store.getConversation(query.conversationId);
+    if (!conversation) throw new NotFoundError(`conversation ${query.conversationId} not found`);
+    customerId = conversation.customerId;
+  } else customerId = query.customerId;
+  const customer = await resolveCustomer(rt, customerId);
+  const [conversations, messages, count] = await Promise.all([
+    rt.store.listConversations({ customerId: customer.id, limit: MAX_CONVERSATIONS }),
+    limit === 0 ? Promise.resolve([]) : rt.store.listMessages({ customerId: customer.id }, { limit }),
+    rt.store.countMessages({ customerId: customer.id }),
+  ]);
+  const latest = [...lastContactByChannel(conversations)].sort((a, b) => b[1] - a[1]);
+  const context: DeskContext = {
+    customer,
+    conversations,
+    messages,
+    channels: latest.map(([channel]) => channel),
+    lastContact: Object.fromEntries(latest.map(([channel, at]) => [channel, iso(at)])),
+    counts: { conversations: conversations.length, open: conversations.filter(isActive).length, messages: count },
+  };
+  if (conversation) context.conversation = conversation;
+  return context;
+}

@@ -1,0 +1,142 @@
+import { NotFoundError, ValidationError } from '../model/errors.js';
+import type { InboundEvent, StatusUpdate } from '../model/inbound.js';
+import type { Json } from '../model/records.js';
+import type { ChannelAdapter } from './channel.js';
+import { buildContext } from './context.js';
+import { listConversations, updateConversation } from './conversations.js';
+import { updateCustomer } from './customers.js';
+import { DeskEmitter } from './emitter.js';
+import { identify } from './identity.js';
+import { createIdGenerator } from './ids.js';
+import { mergeCustomers, unmergeCustomers } from './merge.js';
+import { Outbox } from './outbox.js';
+import { paginate } from './paging.js';
+import { receive } from './receive.js';
+import { reply } from './reply.js';
+import { resolveCustomer, type Runtime } from './runtime.js';
+import { matchEcho, updateStatus } from './status.js';
+import type { Store } from './store.js';
+import type { Desk, DeskOptions, IngestResult } from './types.js';
+import { handleWebhook } from './webhook.js';
+import { locateMessage, messageReader } from './timeline.js';
+
+const DAY = 86_400_000;
+
+function channelMap(adapters: ChannelAdapter[]): Map<string, ChannelAdapter> {
+  const map = new Map<string, ChannelAdapter>();
+  adapters.forEach((adapter, i) => {
+    if (!adapter || typeof adapter.id !== 'string' || typeof adapter.send !== 'function') {
+      throw new ValidationError('desk options', [{ path: ['channels', i], message: 'not a channel adapter' }]);
+    }
+    if (map.has(adapter.id)) {
+      throw new ValidationError('desk options', [{ path: ['channels', i, 'id'], message: `duplicate channel id "${adapter.id}"` }]);
+    }
+    map.set(adapter.id, adapter);
+  });
+  return map;
+}
+
+function runtimeOf(options: DeskOptions, store: Store): Runtime {
+  const clock = options.clock ?? Date.now;
+  const logger = options.logger ?? console;
+  const reopenWithinMs = options.continuity?.reopenWithinMs ?? 7 * DAY;
+  if (!(reopenWithinMs >= 0)) throw new ValidationError('desk options', [{ path: ['continuity', 'reopenWithinMs'], message: 'must be >= 0' }]);
+  return {
+    store,
+    channels: channelMap(options.channels ?? []),
+    settings: {
+      brand: options.brand ?? 'default',
+      mode: options.continuity?.mode ?? 'omnichannel',
+      reopenWithinMs,
+      autoMerge: options.identity?.autoMerge ?? 'verified',
+      defaultCountry: options.identity?.defaultCountry,
+      fallback: options.fallback ?? {},
+    },
+    clock,
+    newId: options.idGenerator ?? createIdGenerator(clock),
+    logger,
+    emitter: new DeskEmitter(logger),
+  };
+}
+
+async function ingest(rt: Runtime, desk: Desk, channelId: string, events: InboundEvent[]): Promise<IngestResult[]> {
+  const results: IngestResult[] = [];
+  for (const event of events) {
+    if (event.type === 'message') {
+      results.push({ type: 'message', result: await desk.receive({ ...event.message, channel: event.message.channel ?? channelId }) });
+    } else if (event.type === 'status') {
+      results.push({ type: 'status', message: await updateStatus(rt, { ...event.status, channel: event.status.channel ?? channelId } as StatusUpdate) });
+    } else {
+      results.push({ type: 'echo', message: await matchEcho(rt, event.channel ?? channelId, event.externalId, event.idempotencyKey) });
+    }
+  }
+  return results;
+}
+
+/**
+ * Assembles a desk on a given store. The public `createDesk` (in the package entry) supplies the
+ * default memory store, so the core itself never imports a store driver.
+ */
+export function assembleDesk(options: DeskOptions, store: Store): Desk {
+  const rt = runtimeOf(options, store);
+  const outbox = new Outbox(rt, {
+    leaseMs: options.outbox?.leaseMs ?? 60_000,
+    maxAttempts: options.outbox?.maxAttempts ?? 5,
+    retryBaseMs: options.outbox?.retryBaseMs ?? 1_000,
+    pollMs: 1_000,
+  });
+  const unwatch = rt.store.watch?.((logged) => rt.emitter.emit(logged.map((entry) => entry.event)));
+  const desk: Desk = {
+    store: rt.store,
+    channels: rt.channels,
+    receive: (inbound) => receive(rt, inbound),
+    ingest: (channelId, events) => ingest(rt, desk, channelId, events),
+    updateStatus: (update) => updateStatus(rt, update),
+    handleWebhook: (channelId, request) => handleWebhook(desk, channelId, request, { logger: rt.logger }),
+    reply: async (conversationId, input) => {
+      const message = await reply(rt, conversationId, input);
+      outbox.kick();
+      return message;
+    },
+    identify: (customerId, identity, opts) => identify(rt, customerId, identity, opts),
+    merge: (keepId, mergeId, opts) => mergeCustomers(rt, keepId, mergeId, opts?.reason ?? 'api'),
+    unmerge: (mergeId) => unmergeCustomers(rt, mergeId),
+    context: (query, opts) => buildContext(rt, query, opts),
+    timeline: (customerId, opts = {}) =>
+      paginate(messageReader(rt, { customerId }), opts, (around) => locateMessage(rt, around)),
+    customers: {
+      get: async (id) => {
+        const customer = await rt.store.getCustomer(id);
+        if (!customer) throw new NotFoundError(`customer ${id} not found`);
+        return customer;
+      },
+      resolve: (id) => resolveCustomer(rt, id),
+      update: (id, patch) => updateCustomer(rt, id, patch as { displayName?: string; traits?: Record<string, Json | undefined> }),
+    },
+    conversations: {
+      get: async (id) => {
+        const conversation = await rt.store.getConversation(id);
+        if (!conversation) throw new NotFoundError(`conversation ${id} not found`);
+        return conversation;
+      },
+      list: (query) => listConversations(rt, query),
+      update: (id, patch, opts) => updateConversation(rt, id, patch, opts),
+      messages: (id, opts = {}) => paginate(messageReader(rt, { conversationId: id }), opts, (around) => locateMessage(rt, around)),
+    },
+    outbox: {
+      flush: () => outbox.flush(),
+      start: () => outbox.start(),
+      stop: () => outbox.stop(),
+    },
+    on: (type, listener) => rt.emitter.on(type, listener),
+    once: (type, listener) => rt.emitter.once(type, listener),
+    onAny: (listener) => rt.emitter.onAny(listener),
+    close: async () => {
+      unwatch?.();
+      await outbox.stop();
+      await rt.store.close();
+    },
+  };
+  if (options.outbox?.autoStart ?? rt.channels.size > 0) outbox.start();
+  return desk;
+}

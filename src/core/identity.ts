@@ -1,0 +1,156 @@
+import { ValidationError } from '../model/errors.js';
+import type { DeskEvent } from '../model/events.js';
+import { type Identity, IdentityInput, identityKey, normalizeIdentityValue } from '../model/identity.js';
+import type { Customer } from '../model/records.js';
+import { mergeCustomers } from './merge.js';
+import { commitAndEmit, iso, makeEvent, parseInput, resolveCustomer, type Runtime, withConflictRetry } from './runtime.js';
+import type { IdentifyResult } from './types.js';
+
+/** lastSeenAt is refreshed at most this often, so a busy customer's record is not rewritten per message. */
+const LAST_SEEN_GRANULARITY_MS = 60_000;
+
+/** Validates and normalizes an identity as received; `source` is the channel (or `api`). */
+export function normalizeIdentity(rt: Runtime, input: unknown, source: string, now: number, path: PropertyKey[] = []): Identity {
+  const parsed = parseInput(IdentityInput, input, 'identity');
+  let value: string;
+  try {
+    value = normalizeIdentityValue(parsed.kind, parsed.value, { defaultCountry: rt.settings.defaultCountry });
+  } catch (error) {
+    if (error instanceof ValidationError) {
+      throw new ValidationError(
+        'identity',
+        error.issues.map((issue) => ({ path: [...path, ...issue.path], message: issue.message })),
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+  const at = iso(now);
+  return { kind: parsed.kind, value, verified: parsed.verified ?? false, source, linkedAt: at, lastSeenAt: at };
+}
+
+/** The key of an identity, for comparisons within one customer. */
+export const keyOf = (identity: Pick<Identity, 'kind' | 'value'>) => identityKey(identity.kind, identity.value);
+
+/** Finds a customer's identity by key. */
+export function heldIdentity(customer: Customer, key: string): Identity | undefined {
+  return customer.identities.find((identity) => keyOf(identity) === key);
+}
+
+/**
+ * Returns the customer's identities with `seen` refreshed (lastSeenAt, verification upgrade), or
+ * undefined when nothing worth writing changed.
+ */
+export function touchIdentity(customer: Customer, seen: Identity, now: number): Identity[] | undefined {
+  const key = keyOf(seen);
+  let changed = false;
+  const identities = customer.identities.map((identity) => {
+    if (keyOf(identity) !== key) return identity;
+    const upgrade = seen.verified && !identity.verified;
+    const stale = now - Date.parse(identity.lastSeenAt) >= LAST_SEEN_GRANULARITY_MS;
+    if (!upgrade && !stale) return identity;
+    changed = true;
+    return { ...identity, verified: identity.verified || seen.verified, lastSeenAt: seen.lastSeenAt };
+  });
+  return changed ? identities : undefined;
+}
+
+/** Attaches or refreshes an identity on a customer, returning the new record (version bumped). */
+export function withIdentity(customer: Customer, identity: Identity, now: number): Customer {
+  const key = keyOf(identity);
+  const identities = heldIdentity(customer, key)
+    ? customer.identities.map((held) =>
+        keyOf(held) === key
+          ? { ...held, verified: held.verified || identity.verified, lastSeenAt: identity.lastSeenAt }
+          : held,
+      )
+    : [...customer.identities, identity];
+  return { ...customer, identities, updatedAt: iso(now), version: customer.version + 1 };
+}
+
+/** Removes an identity from a customer (a displaced claim). */
+export function withoutIdentity(customer: Customer, key: string, now: number): Customer {
+  return {
+    ...customer,
+    identities: customer.identities.filter((identity) => keyOf(identity) !== key),
+    updatedAt: iso(now),
+    version: customer.version + 1,
+  };
+}
+
+/** Should a collision between these two holdings merge the customers, under the desk's policy? */
+export function mayAutoMerge(rt: Runtime, incoming: Identity, held: Identity): boolean {
+  const policy = rt.settings.autoMerge;
+  return policy === 'always' || (policy === 'verified' && incoming.verified && held.verified);
+}
+
+/**
+ * `desk.identify`: attaches an identity to a customer. When another customer holds it, the two are
+ * merged if the policy allows (the holder is kept), a self-claimed holding is displaced by a
+ * verified one, and otherwise a merge is only suggested.
+ */
+export async function identify(
+  rt: Runtime,
+  customerId: string,
+  input: unknown,
+  options: { reason?: 'identify' | 'login'; source?: string } = {},
+): Promise<IdentifyResult> {
+  const now = rt.clock();
+  const identity = normalizeIdentity(rt, input, options.source ?? 'api', now);
+  return withConflictRetry(async () => {
+    const customer = await resolveCustomer(rt, customerId);
+    const key = keyOf(identity);
+    const holder = await rt.store.findCustomerByIdentity(customer.brandId, key);
+    if (!holder || holder.id === customer.id) {
+      const updated = withIdentity(customer, identity, now);
+      const events = [makeEvent(rt, 'customer.identified', customer.brandId, { customer: updated, identity }, now)];
+      await commitAndEmit(rt, { customers: [{ record: updated, expectedVersion: customer.version }], events });
+      return { customer: updated };
+    }
+    const held = heldIdentity(holder, key)!;
+    if (mayAutoMerge(rt, identity, held)) {
+      const merge = await mergeCustomers(rt, holder.id, customer.id, options.reason ?? 'identify');
+      return { customer: await resolveCustomer(rt, holder.id), merge };
+    }
+    if (identity.verified && !held.verified) return displaceClaim(rt, customer, holder, identity, now);
+    const reason = rt.settings.autoMerge === 'never' ? 'policy' : 'unverified';
+    const suggestion = makeEvent(rt, 'customer.merge_suggested', customer.brandId, {
+      customerId: customer.id,
+      otherCustomerId: holder.id,
+      identity,
+      reason,
+    });
+    await commitAndEmit(rt, { events: [suggestion] });
+    return { customer, suggestedMergeWith: holder.id };
+  });
+}
+
+/** A verified identity takes the key from a customer that only claimed it; a merge is suggested. */
+async function displaceClaim(
+  rt: Runtime,
+  customer: Customer,
+  claimant: Customer,
+  identity: Identity,
+  now: number,
+): Promise<IdentifyResult> {
+  const key = keyOf(identity);
+  const owner = withIdentity(customer, identity, now);
+  const loser = withoutIdentity(claimant, key, now);
+  const events: DeskEvent[] = [
+    makeEvent(rt, 'customer.identified', customer.brandId, { customer: owner, identity }, now),
+    makeEvent(rt, 'customer.merge_suggested', customer.brandId, {
+      customerId: owner.id,
+      otherCustomerId: claimant.id,
+      identity,
+      reason: 'unverified',
+    }),
+  ];
+  await commitAndEmit(rt, {
+    customers: [
+      { record: loser, expectedVersion: claimant.version },
+      { record: owner, expectedVersion: customer.version },
+    ],
+    events,
+  });
+  return { customer: owner, suggestedMergeWith: claimant.id };
+}

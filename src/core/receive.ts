@@ -1,0 +1,228 @@
+import { ValidationError } from '../model/errors.js';
+import type { DeskEvent } from '../model/events.js';
+import type { Identity } from '../model/identity.js';
+import { InboundMessage, type ParsedInboundMessage } from '../model/inbound.js';
+import type { Part } from '../model/parts.js';
+import { type Author, type ChannelKind, channelKinds, type Conversation, type Customer, type Message } from '../model/records.js';
+import { chooseConversation } from './continuity.js';
+import { heldIdentity, identify, keyOf, normalizeIdentity, touchIdentity, withoutIdentity } from './identity.js';
+import { commitAndEmit, iso, makeEvent, parseInput, resolveCustomer, type Runtime, withConflictRetry } from './runtime.js';
+import type { Put, WriteBatch } from './store.js';
+import type { ReceiveResult } from './types.js';
+
+const knownKinds: ReadonlySet<string> = new Set(channelKinds);
+const CUSTOMER_AUTHOR: Author = Object.freeze({ type: 'customer' }) as Author;
+
+function channelKindOf(rt: Runtime, inbound: ParsedInboundMessage): ChannelKind {
+  const kind = inbound.channelKind ?? rt.channels.get(inbound.channel)?.kind;
+  if (kind) return kind;
+  if (knownKinds.has(inbound.channel)) return inbound.channel as ChannelKind;
+  throw new ValidationError('inbound message', [
+    { path: ['channelKind'], message: `required: channel "${inbound.channel}" is neither a known kind nor a registered adapter` },
+  ]);
+}
+
+function timeOf(inbound: ParsedInboundMessage, now: number): number {
+  if (inbound.createdAt === undefined) return now;
+  const at = typeof inbound.createdAt === 'number' ? inbound.createdAt : Date.parse(inbound.createdAt);
+  if (!Number.isFinite(at) || at < 0 || at > 8.64e15) {
+    throw new ValidationError('inbound message', [{ path: ['createdAt'], message: 'not a valid time' }]);
+  }
+  return at;
+}
+
+/** The sender's customer after this message, and what to write for it. */
+interface Sender {
+  customer: Customer;
+  puts: Put<Customer>[];
+  events: DeskEvent[];
+}
+
+/**
+ * Finds (or creates) the customer behind the sender's identity. A verified sender never joins a
+ * customer that only *claimed* the identity (a typed-in email): the claim is displaced and a merge
+ * suggested, so a self-claimed address cannot take over its real owner's history.
+ */
+async function resolveSender(rt: Runtime, brandId: string, from: Identity, displayName: string | undefined, now: number): Promise<Sender> {
+  const key = keyOf(from);
+  const holder = await rt.store.findCustomerByIdentity(brandId, key);
+  if (holder && (heldIdentity(holder, key)!.verified || !from.verified)) {
+    const identities = touchIdentity(holder, from, now);
+    const named = holder.displayName === undefined && displayName !== undefined;
+    if (!identities && !named) return { customer: holder, puts: [], events: [] };
+    const updated: Customer = {
+      ...holder,
+      identities: identities ?? holder.identities,
+      displayName: holder.displayName ?? displayName,
+      updatedAt: iso(now),
+      version: holder.version + 1,
+    };
+    return { customer: updated, puts: [{ record: updated, expectedVersion: holder.version }], events: [] };
+  }
+  const created: Customer = {
+    id: rt.newId(),
+    brandId,
+    displayName,
+    traits: {},
+    identities: [from],
+    createdAt: iso(now),
+    updatedAt: iso(now),
+    version: 1,
+  };
+  if (displayName === undefined) delete created.displayName;
+  const puts: Put<Customer>[] = [{ record: created, expectedVersion: null }];
+  const events = [makeEvent(rt, 'customer.created', brandId, { customer: created }, now)];
+  if (holder) {
+    puts.unshift({ record: withoutIdentity(holder, key, now), expectedVersion: holder.version });
+    events.push(
+      makeEvent(rt, 'customer.merge_suggested', brandId, { customerId: created.id, otherCustomerId: holder.id, identity: from, reason: 'unverified' }, now),
+    );
+  }
+  return { customer: created, puts, events };
+}
+
+function newConversation(rt: Runtime, customer: Customer, inbound: ParsedInboundMessage, now: number): Conversation {
+  const conversation: Conversation = {
+    id: rt.newId(),
+    brandId: customer.brandId,
+    customerId: customer.id,
+    status: 'open',
+    priority: 'normal',
+    tags: [],
+    channels: [],
+    lastInboundAtMs: {},
+    messageCount: 0,
+    createdAt: iso(now),
+    updatedAt: iso(now),
+    version: 0,
+  };
+  if (inbound.subject) conversation.subject = inbound.subject;
+  return conversation;
+}
+
+/** The conversation after an inbound message on `channel` at `at`: reopened, touched, counted. */
+function withInbound(conversation: Conversation, channel: string, at: number, now: number): Conversation {
+  const next: Conversation = {
+    ...conversation,
+    channels: conversation.channels.includes(channel) ? conversation.channels : [...conversation.channels, channel],
+    lastChannel: channel,
+    lastInboundChannel: channel,
+    lastInboundAtMs: { ...conversation.lastInboundAtMs, [channel]: Math.max(at, conversation.lastInboundAtMs[channel] ?? 0) },
+    messageCount: conversation.messageCount + 1,
+    updatedAt: iso(now),
+    version: conversation.version + 1,
+  };
+  if (next.lastMessageAtMs === undefined || at >= next.lastMessageAtMs) {
+    next.lastMessageAtMs = at;
+    next.lastMessageAt = iso(at);
+  }
+  if (conversation.status === 'resolved' || conversation.status === 'snoozed') {
+    next.status = 'open';
+    delete next.resolvedAt;
+    delete next.resolvedAtMs;
+    delete next.snoozedUntil;
+  }
+  return next;
+}
+
+function partsOf(inbound: ParsedInboundMessage): Part[] {
+  return inbound.parts ?? [{ type: 'text', text: inbound.text! }];
+}
+
+function buildMessage(rt: Runtime, inbound: ParsedInboundMessage, kind: ChannelKind, conversation: Conversation, at: number): Message {
+  const message: Message = {
+    id: rt.newId(),
+    conversationId: conversation.id,
+    customerId: conversation.customerId,
+    brandId: conversation.brandId,
+    channel: inbound.channel,
+    channelKind: kind,
+    direction: 'inbound',
+    author: inbound.author ?? CUSTOMER_AUTHOR,
+    parts: partsOf(inbound),
+    status: 'received',
+    createdAt: iso(at),
+    at,
+    version: 1,
+  };
+  if (inbound.externalId !== undefined) message.externalId = inbound.externalId;
+  if (inbound.replyTo !== undefined) message.replyTo = inbound.replyTo;
+  const meta = { ...inbound.meta };
+  if (inbound.subject !== undefined) meta.subject = inbound.subject;
+  if (inbound.references?.length) meta.references = inbound.references;
+  if (Object.keys(meta).length > 0) message.meta = meta;
+  return message;
+}
+
+async function duplicateOf(rt: Runtime, inbound: ParsedInboundMessage): Promise<ReceiveResult | undefined> {
+  if (inbound.externalId === undefined) return undefined;
+  const message = await rt.store.getMessageByExternalId(inbound.channel, inbound.externalId);
+  if (!message) return undefined;
+  const [customer, conversation] = await Promise.all([
+    resolveCustomer(rt, message.customerId),
+    rt.store.getConversation(message.conversationId),
+  ]);
+  return { customer, conversation: conversation!, message, created: false };
+}
+
+async function receiveOnce(rt: Runtime, inbound: ParsedInboundMessage, kind: ChannelKind, from: Identity, at: number): Promise<ReceiveResult> {
+  const duplicate = await duplicateOf(rt, inbound);
+  if (duplicate) return duplicate;
+  const now = rt.clock();
+  const brandId = inbound.brand ?? rt.settings.brand;
+  const sender = await resolveSender(rt, brandId, from, inbound.displayName, now);
+  const { customer } = sender;
+  const events: DeskEvent[] = sender.events;
+  const existing = sender.puts.some((put) => put.expectedVersion === null)
+    ? undefined
+    : await chooseConversation(rt, customer, inbound.channel, inbound, at);
+  const before = existing ?? newConversation(rt, customer, inbound, now);
+  const conversation = withInbound(before, inbound.channel, at, now);
+  const message = buildMessage(rt, inbound, kind, conversation, at);
+  if (!existing) events.push(makeEvent(rt, 'conversation.created', brandId, { conversation }, now));
+  else if (existing.status !== conversation.status) {
+    events.push(makeEvent(rt, 'conversation.updated', brandId, { conversation, changes: { status: { from: existing.status, to: conversation.status } } }, now));
+  }
+  if (existing?.lastChannel !== undefined && existing.lastChannel !== inbound.channel) {
+    events.push(
+      makeEvent(rt, 'conversation.channel_switched', brandId, {
+        conversationId: conversation.id,
+        customerId: customer.id,
+        from: existing.lastChannel,
+        to: inbound.channel,
+        messageId: message.id,
+      }, now),
+    );
+  }
+  events.push(makeEvent(rt, 'message.received', brandId, { message }, now));
+  const batch: WriteBatch = {
+    customers: sender.puts,
+    conversations: [{ record: conversation, expectedVersion: existing ? existing.version : null }],
+    messages: [{ record: message, expectedVersion: null }],
+    events,
+  };
+  await commitAndEmit(rt, batch);
+  return { customer, conversation, message, created: true };
+}
+
+/**
+ * `desk.receive`: validates an inbound message, resolves its sender to a customer, threads it into
+ * a conversation by the continuity policy, stores it and emits its events. A duplicate delivery
+ * (same channel and externalId) returns the stored message with `created: false`.
+ */
+export async function receive(rt: Runtime, input: unknown): Promise<ReceiveResult> {
+  const inbound = parseInput(InboundMessage, input, 'inbound message');
+  const kind = channelKindOf(rt, inbound);
+  const now = rt.clock();
+  const at = timeOf(inbound, now);
+  const from = normalizeIdentity(rt, inbound.from, inbound.channel, now, ['from']);
+  const extras = (inbound.identities ?? []).map((identity, i) => normalizeIdentity(rt, identity, inbound.channel, now, ['identities', i]));
+  const result = await withConflictRetry(() => receiveOnce(rt, inbound, kind, from, at));
+  if (!result.created || extras.length === 0) return result;
+  let customer = result.customer;
+  for (const identity of extras) {
+    if (heldIdentity(customer, keyOf(identity))) continue;
+    customer = (await identify(rt, customer.id, identity, { source: inbound.channel })).customer;
+  }
+  return { ...result, customer };
+}

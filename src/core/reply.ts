@@ -1,0 +1,165 @@
+import { NotFoundError, PolicyError } from '../model/errors.js';
+import type { DeskEvent } from '../model/events.js';
+import type { Identity } from '../model/identity.js';
+import { Part } from '../model/parts.js';
+import { Author, type ChannelKind, channelKinds, type Conversation, type Customer, type Message } from '../model/records.js';
+import * as z from 'zod';
+import { keyOf } from './identity.js';
+import { commitAndEmit, iso, makeEvent, parseInput, resolveCustomer, type Runtime, withConflictRetry } from './runtime.js';
+import type { ReplyInput } from './types.js';
+
+const ReplySchema = z
+  .object({
+    parts: z.array(Part).min(1).max(100).optional(),
+    text: z.string().min(1).max(65_536).optional(),
+    author: Author.optional(),
+    channel: z.string().min(1).optional(),
+    fallback: z.array(z.string().min(1)).max(10).optional(),
+    direction: z.enum(['outbound', 'internal']).optional(),
+    meta: z.record(z.string(), z.unknown()).optional(),
+  })
+  .refine((input) => input.parts !== undefined || input.text !== undefined, { message: 'either parts or text is required', path: ['parts'] });
+
+const knownKinds: ReadonlySet<string> = new Set(channelKinds);
+
+/** Whom a channel kind addresses when no adapter declares it (a desk without channels). */
+const defaultRecipientKinds: Partial<Record<ChannelKind, Identity['kind'][]>> = {
+  sms: ['phone'],
+  voice: ['phone'],
+  whatsapp: ['whatsapp', 'phone'],
+  email: ['email'],
+  messenger: ['messenger'],
+  instagram: ['instagram'],
+  telegram: ['telegram'],
+  slack: ['slack'],
+  webchat: ['webchat'],
+};
+
+/** A channel the reply may go out on, with its recipient. */
+interface Route {
+  channel: string;
+  kind: ChannelKind;
+  to: Identity | undefined;
+}
+
+/** The customer's identity a channel can address: the one seen on that channel first, then the freshest. */
+export function recipientFor(customer: Customer, channel: string, kinds: readonly Identity['kind'][]): Identity | undefined {
+  const usable = customer.identities.filter((identity) => kinds.includes(identity.kind));
+  usable.sort((a, b) => Number(b.source === channel) - Number(a.source === channel) || kinds.indexOf(a.kind) - kinds.indexOf(b.kind) || (b.lastSeenAt > a.lastSeenAt ? 1 : -1));
+  return usable[0];
+}
+
+/** Checks one channel against its adapter's declared rules; returns the route or the reason it refuses. */
+function route(rt: Runtime, channel: string, parts: Part[], conversation: Conversation, customer: Customer, now: number): Route | string {
+  const adapter = rt.channels.get(channel);
+  if (!adapter) {
+    if (rt.channels.size > 0) return `no adapter is registered for channel "${channel}"`;
+    const kind = (knownKinds.has(channel) ? channel : 'api') as ChannelKind;
+    return { channel, kind, to: recipientFor(customer, channel, defaultRecipientKinds[kind] ?? []) };
+  }
+  const { capabilities } = adapter;
+  const unsupported = parts.find((part) => !capabilities.parts.includes(part.type));
+  if (unsupported) return `channel "${channel}" cannot send ${unsupported.type} parts`;
+  const to = recipientFor(customer, channel, capabilities.recipientKinds);
+  if (!to) return `the customer has no ${capabilities.recipientKinds.join('/') || 'addressable'} identity for channel "${channel}"`;
+  if (capabilities.replyWindowMs !== undefined && !parts.every((part) => part.type === 'template')) {
+    const last = conversation.lastInboundAtMs[channel];
+    if (last === undefined || now - last > capabilities.replyWindowMs) {
+      const hours = Math.round(capabilities.replyWindowMs / 3_600_000);
+      return `channel "${channel}" allows free-form replies only within ${hours} h of the customer's last message; send a template`;
+    }
+  }
+  return { channel, kind: adapter.kind, to };
+}
+
+function chainFor(rt: Runtime, input: z.output<typeof ReplySchema>, conversation: Conversation): string[] {
+  const first = input.channel ?? conversation.lastInboundChannel ?? conversation.lastChannel;
+  if (!first) throw new PolicyError(`conversation ${conversation.id} has no channel yet; pass one`);
+  const kind = rt.channels.get(first)?.kind;
+  const rest = input.fallback ?? rt.settings.fallback[first] ?? (kind ? rt.settings.fallback[kind] : undefined) ?? [];
+  return [first, ...rest.filter((channel) => channel !== first)];
+}
+
+/** Picks the first channel of the chain that accepts the reply; a PolicyError lists every refusal. */
+export function pickRoute(rt: Runtime, chain: string[], parts: Part[], conversation: Conversation, customer: Customer, now: number): { route: Route; rest: string[] } {
+  const refusals: string[] = [];
+  for (let i = 0; i < chain.length; i++) {
+    const result = route(rt, chain[i]!, parts, conversation, customer, now);
+    if (typeof result !== 'string') return { route: result, rest: chain.slice(i + 1) };
+    refusals.push(result);
+  }
+  throw new PolicyError(refusals.join('; '));
+}
+
+/** Builds the outbound (or internal-note) message record. */
+export function outboundMessage(rt: Runtime, conversation: Conversation, parts: Part[], author: Author, chosen: Route, direction: 'outbound' | 'internal', now: number, meta: Message['meta']): Message {
+  const message: Message = {
+    id: rt.newId(),
+    conversationId: conversation.id,
+    customerId: conversation.customerId,
+    brandId: conversation.brandId,
+    channel: chosen.channel,
+    channelKind: chosen.kind,
+    direction,
+    author,
+    parts,
+    status: direction === 'internal' ? 'sent' : 'queued',
+    createdAt: iso(now),
+    at: now,
+    version: 1,
+  };
+  if (chosen.to) message.to = keyOf(chosen.to);
+  if (meta && Object.keys(meta).length > 0) message.meta = meta;
+  return message;
+}
+
+/** The conversation after an agent's message: touched, counted, first response stamped. */
+export function withOutbound(conversation: Conversation, message: Message, now: number): Conversation {
+  const next: Conversation = {
+    ...conversation,
+    channels: conversation.channels.includes(message.channel) ? conversation.channels : [...conversation.channels, message.channel],
+    messageCount: conversation.messageCount + 1,
+    lastMessageAt: message.createdAt,
+    lastMessageAtMs: message.at,
+    updatedAt: iso(now),
+    version: conversation.version + 1,
+  };
+  if (message.direction === 'outbound') next.lastChannel = message.channel;
+  if (message.direction === 'outbound' && next.firstResponseAt === undefined && message.author.type !== 'system') next.firstResponseAt = iso(now);
+  return next;
+}
+
+/**
+ * `desk.reply`: stores an outbound message as `queued` in the outbox (delivery follows), on the
+ * requested channel, or the customer's latest inbound channel, or the first of the fallback chain
+ * whose rules allow it. Internal notes are stored and never sent.
+ */
+export async function reply(rt: Runtime, conversationId: string, raw: ReplyInput): Promise<Message> {
+  const input = parseInput(ReplySchema, raw, 'reply');
+  const parts = input.parts ?? [{ type: 'text' as const, text: input.text! }];
+  const author = input.author ?? { type: 'agent' as const };
+  const direction = input.direction ?? 'outbound';
+  return withConflictRetry(async () => {
+    const conversation = await rt.store.getConversation(conversationId);
+    if (!conversation) throw new NotFoundError(`conversation ${conversationId} not found`);
+    const customer = await resolveCustomer(rt, conversation.customerId);
+    const now = rt.clock();
+    const chain = direction === 'internal' ? [input.channel ?? 'internal'] : chainFor(rt, input, conversation);
+    const picked = direction === 'internal' ? { route: { channel: chain[0]!, kind: 'api' as ChannelKind, to: undefined }, rest: [] } : pickRoute(rt, chain, parts, conversation, customer, now);
+    const meta = { ...(input.meta as Message['meta']) };
+    if (picked.rest.length > 0) meta.fallback = picked.rest;
+    const message = outboundMessage(rt, conversation, parts, author, picked.route, direction, now, meta);
+    const updated = withOutbound(conversation, message, now);
+    const events: DeskEvent[] = [makeEvent(rt, direction === 'internal' ? 'message.sent' : 'message.queued', conversation.brandId, { message }, now)];
+    if (direction === 'outbound' && conversation.lastChannel !== undefined && conversation.lastChannel !== message.channel) {
+      events.push(makeEvent(rt, 'conversation.channel_switched', conversation.brandId, { conversationId: conversation.id, customerId: customer.id, from: conversation.lastChannel, to: message.channel, messageId: message.id }, now));
+    }
+    await commitAndEmit(rt, {
+      conversations: [{ record: updated, expectedVersion: conversation.version }],
+      messages: [{ record: message, expectedVersion: null }],
+      outbox: direction === 'outbound' ? [{ messageId: message.id, channel: message.channel, attempts: 0, notBefore: now }] : [],
+      events,
+    });
+    return message;
+  });
+}

@@ -1,0 +1,84 @@
+import { ConflictError, NotFoundError, ValidationError } from '../model/errors.js';
+import type { DeskEvent, DeskEventPayloads, DeskEventType } from '../model/events.js';
+import type { Customer } from '../model/records.js';
+import type * as z from 'zod';
+import type { ChannelAdapter } from './channel.js';
+import type { DeskEmitter } from './emitter.js';
+import type { Store, WriteBatch } from './store.js';
+import type { DeskOptions, Logger } from './types.js';
+
+/** Resolved desk settings: every default applied. */
+export interface Settings {
+  brand: string;
+  mode: 'omnichannel' | 'multichannel';
+  reopenWithinMs: number;
+  autoMerge: 'verified' | 'never' | 'always';
+  defaultCountry: NonNullable<DeskOptions['identity']>['defaultCountry'];
+  fallback: Record<string, string[]>;
+}
+
+/** What the desk's modules share: the store, the clock, ids, settings, adapters and the event bus. */
+export interface Runtime {
+  store: Store;
+  channels: Map<string, ChannelAdapter>;
+  settings: Settings;
+  clock: () => number;
+  newId: () => string;
+  logger: Logger;
+  emitter: DeskEmitter;
+}
+
+/** Builds a domain event with its envelope. */
+export function makeEvent<T extends DeskEventType>(
+  rt: Runtime,
+  type: T,
+  brandId: string,
+  payload: DeskEventPayloads[T],
+  at = rt.clock(),
+): DeskEvent {
+  return { id: rt.newId(), type, at: new Date(at).toISOString(), brandId, ...payload } as DeskEvent;
+}
+
+/** Commits a batch and, once it is stored, emits its events locally. */
+export async function commitAndEmit(rt: Runtime, batch: WriteBatch): Promise<void> {
+  await rt.store.commit(batch);
+  if (batch.events?.length) rt.emitter.emit(batch.events);
+}
+
+const MAX_ATTEMPTS = 8;
+
+/**
+ * Runs a read-decide-commit step, retrying it when a concurrent change wins (ConflictError):
+ * each attempt re-reads the records, so the retry decides on fresh state.
+ */
+export async function withConflictRetry<T>(step: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (error) {
+      if (!(error instanceof ConflictError) || attempt >= MAX_ATTEMPTS) throw error;
+    }
+  }
+}
+
+/** Parses input with a schema or throws a ValidationError naming the field. */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw ValidationError.fromZod(what, result.error);
+  return result.data;
+}
+
+/** Follows `mergedInto` links to the live customer an id stands for. */
+export async function resolveCustomer(rt: Runtime, id: string): Promise<Customer> {
+  let customer = await rt.store.getCustomer(id);
+  for (let hops = 0; customer?.mergedInto !== undefined && hops < 64; hops++) {
+    customer = await rt.store.getCustomer(customer.mergedInto);
+  }
+  if (!customer) throw new NotFoundError(`customer ${id} not found`);
+  return customer;
+}
+
+/** ISO string of an epoch-ms time. */
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}

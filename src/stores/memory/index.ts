@@ -1,0 +1,76 @@
+import type { ClaimOptions, ConversationQuery, MessageScope, OutboxEntry, Range, Store, WriteBatch } from '../../core/store.js';
+import type { LoggedEvent } from '../../model/events.js';
+import type { Conversation, Customer, MergeRecord, Message } from '../../model/records.js';
+import { MemoryState } from './state.js';
+
+export { MemoryState, type StateSnapshot } from './state.js';
+
+/** Options of {@link memoryStore}. */
+export interface MemoryStoreOptions {
+  /** How many events the event log keeps (oldest dropped first). Default 100 000. */
+  eventRetention?: number;
+}
+
+/**
+ * The default store: everything in memory, gone when the process ends. Fast (the reference the
+ * other drivers are measured against) and the right choice for tests, demos and bots whose history
+ * lives elsewhere.
+ *
+ * @example
+ * const desk = createDesk({ store: memoryStore() });
+ */
+export function memoryStore(options: MemoryStoreOptions = {}): Store {
+  const state = new MemoryState(options.eventRetention ?? 100_000);
+  let closed = false;
+  const open = () => {
+    if (closed) throw new Error('memory store is closed');
+  };
+  return {
+    name: 'memory',
+    async getCustomer(id: string): Promise<Customer | undefined> {
+      return state.customers.get(id);
+    },
+    async findCustomerByIdentity(brandId: string, key: string): Promise<Customer | undefined> {
+      return state.customerByIdentity(brandId, key);
+    },
+    async getConversation(id: string): Promise<Conversation | undefined> {
+      return state.conversations.get(id);
+    },
+    async listConversations(query: ConversationQuery): Promise<Conversation[]> {
+      return state.listConversations(query);
+    },
+    async getMessage(id: string): Promise<Message | undefined> {
+      return state.messages.get(id);
+    },
+    async getMessageByExternalId(channel: string, externalId: string): Promise<Message | undefined> {
+      return state.messageByExternalId(channel, externalId);
+    },
+    async listMessages(scope: MessageScope, range: Range): Promise<Message[]> {
+      return state.listMessages(scope, range);
+    },
+    async countMessages(scope: MessageScope): Promise<number> {
+      return state.countMessages(scope);
+    },
+    async getMerge(id: string): Promise<MergeRecord | undefined> {
+      return state.merges.get(id);
+    },
+    async commit(batch: WriteBatch): Promise<void> {
+      open();
+      state.check(batch);
+      state.apply(batch);
+    },
+    async claimOutbox(options: ClaimOptions): Promise<OutboxEntry[]> {
+      open();
+      return state.claimOutbox(options);
+    },
+    async listOutbox(): Promise<OutboxEntry[]> {
+      return [...state.outbox.values()];
+    },
+    async readEvents(options: { after?: string | undefined; limit: number }): Promise<LoggedEvent[]> {
+      return state.readEvents(options.after, options.limit);
+    },
+    async close(): Promise<void> {
+      closed = true;
+    },
+  };
+}

@@ -1,0 +1,264 @@
+import type { ClaimOptions, ConversationQuery, MessageScope, OutboxEntry, Put, Range, WriteBatch } from '../../core/store.js';
+import { ConflictError } from '../../model/errors.js';
+import type { LoggedEvent } from '../../model/events.js';
+import { identityKey } from '../../model/identity.js';
+import type { Conversation, Customer, MergeRecord, Message } from '../../model/records.js';
+import { insertSorted, removeSorted, replaceSorted, sliceRange } from './sorted.js';
+
+/** Everything a memory-resident store holds, as plain data (what a snapshot contains). */
+export interface StateSnapshot {
+  customers: Customer[];
+  conversations: Conversation[];
+  messages: Message[];
+  merges: MergeRecord[];
+  outbox: OutboxEntry[];
+  events: LoggedEvent[];
+  nextSeq: number;
+}
+
+const SEP = '\u0000';
+const externalKey = (channel: string, externalId: string) => channel + SEP + externalId;
+const ownerKey = (brandId: string, key: string) => brandId + SEP + key;
+
+function customerKeys(customer: Customer | undefined): string[] {
+  if (!customer || customer.mergedInto !== undefined) return [];
+  return customer.identities.map((identity) => ownerKey(customer.brandId, identityKey(identity.kind, identity.value)));
+}
+
+function insertId(list: string[], id: string): void {
+  const last = list[list.length - 1];
+  if (last === undefined || last < id) list.push(id);
+  else {
+    let i = list.length;
+    while (i > 0 && list[i - 1]! > id) i--;
+    if (list[i - 1] !== id) list.splice(i, 0, id);
+  }
+}
+
+function removeId(list: string[] | undefined, id: string): void {
+  if (!list) return;
+  const i = list.indexOf(id);
+  if (i >= 0) list.splice(i, 1);
+}
+
+/**
+ * The in-memory state and indexes behind the memory store, shared with drivers that keep
+ * everything memory-resident and add durability underneath (the file store). `check` validates a
+ * batch against the state without changing it; `apply` then applies it and cannot fail.
+ */
+export class MemoryState {
+  readonly customers = new Map<string, Customer>();
+  readonly conversations = new Map<string, Conversation>();
+  readonly messages = new Map<string, Message>();
+  readonly merges = new Map<string, MergeRecord>();
+  readonly outbox = new Map<string, OutboxEntry>();
+  private readonly owners = new Map<string, string>();
+  private readonly byExternal = new Map<string, string>();
+  private readonly conversationIds: string[] = [];
+  private readonly conversationsByCustomer = new Map<string, string[]>();
+  private readonly messagesByConversation = new Map<string, Message[]>();
+  private readonly messagesByCustomer = new Map<string, Message[]>();
+  private events: LoggedEvent[] = [];
+  private nextSeq = 1;
+
+  constructor(private readonly eventRetention = Number.POSITIVE_INFINITY) {}
+
+  /** Throws ConflictError if the batch cannot apply; changes nothing. */
+  check(batch: WriteBatch): void {
+    checkVersions('customer', batch.customers, this.customers);
+    checkVersions('conversation', batch.conversations, this.conversations);
+    checkVersions('message', batch.messages, this.messages);
+    checkVersions('merge', batch.merges, this.merges);
+    this.checkExternalIds(batch.messages);
+    this.checkIdentities(batch.customers);
+  }
+
+  private checkExternalIds(puts: Put<Message>[] | undefined): void {
+    const seen = new Set<string>();
+    for (const { record, expectedVersion } of puts ?? []) {
+      if (expectedVersion !== null || record.externalId === undefined) continue;
+      const key = externalKey(record.channel, record.externalId);
+      if (this.byExternal.has(key) || seen.has(key)) {
+        throw new ConflictError(`message ${record.externalId} on channel ${record.channel} is already stored`);
+      }
+      seen.add(key);
+    }
+  }
+
+  private checkIdentities(puts: Put<Customer>[] | undefined): void {
+    if (!puts?.length) return;
+    const released = new Set<string>();
+    for (const { record } of puts) for (const key of customerKeys(this.customers.get(record.id))) released.add(key);
+    const claimed = new Map<string, string>();
+    for (const { record } of puts) {
+      for (const key of customerKeys(record)) {
+        const owner = this.owners.get(key);
+        const taken = owner !== undefined && owner !== record.id && !released.has(key);
+        const twice = claimed.has(key) && claimed.get(key) !== record.id;
+        if (taken || twice) {
+          throw new ConflictError(`identity ${key.split(SEP)[1]} already belongs to another customer`);
+        }
+        claimed.set(key, record.id);
+      }
+    }
+  }
+
+  /** Applies a checked batch. Returns the logged events. */
+  apply(batch: WriteBatch): LoggedEvent[] {
+    for (const { record } of batch.customers ?? []) this.putCustomer(record);
+    for (const { record } of batch.conversations ?? []) this.putConversation(record);
+    for (const { record } of batch.messages ?? []) this.putMessage(record);
+    for (const { record } of batch.merges ?? []) this.merges.set(record.id, record);
+    for (const entry of batch.outbox ?? []) this.outbox.set(entry.messageId, entry);
+    for (const id of batch.outboxDone ?? []) this.outbox.delete(id);
+    return this.appendEvents(batch);
+  }
+
+  private appendEvents(batch: WriteBatch): LoggedEvent[] {
+    if (!batch.events?.length) return [];
+    const logged = batch.events.map((event) => ({ cursor: String(this.nextSeq++), event }));
+    for (const entry of logged) this.events.push(entry);
+    if (this.events.length > this.eventRetention * 1.25) this.events = this.events.slice(-this.eventRetention);
+    return logged;
+  }
+
+  private putCustomer(record: Customer): void {
+    const previous = this.customers.get(record.id);
+    for (const key of customerKeys(previous)) if (this.owners.get(key) === record.id) this.owners.delete(key);
+    for (const key of customerKeys(record)) this.owners.set(key, record.id);
+    this.customers.set(record.id, record);
+  }
+
+  private putConversation(record: Conversation): void {
+    const previous = this.conversations.get(record.id);
+    if (!previous) insertId(this.conversationIds, record.id);
+    if (previous?.customerId !== record.customerId) {
+      if (previous) removeId(this.conversationsByCustomer.get(previous.customerId), record.id);
+      let list = this.conversationsByCustomer.get(record.customerId);
+      if (!list) this.conversationsByCustomer.set(record.customerId, (list = []));
+      insertId(list, record.id);
+    }
+    this.conversations.set(record.id, record);
+  }
+
+  private putMessage(record: Message): void {
+    const previous = this.messages.get(record.id);
+    this.messages.set(record.id, record);
+    if (record.externalId !== undefined) this.byExternal.set(externalKey(record.channel, record.externalId), record.id);
+    this.reindex(this.messagesByConversation, previous?.conversationId, record.conversationId, previous, record);
+    this.reindex(this.messagesByCustomer, previous?.customerId, record.customerId, previous, record);
+  }
+
+  private reindex(index: Map<string, Message[]>, from: string | undefined, to: string, previous: Message | undefined, record: Message): void {
+    if (previous && from === to) {
+      replaceSorted(index.get(to)!, record);
+      return;
+    }
+    if (previous && from !== undefined) removeSorted(index.get(from) ?? [], previous);
+    let list = index.get(to);
+    if (!list) index.set(to, (list = []));
+    insertSorted(list, record);
+  }
+
+  customerByIdentity(brandId: string, key: string): Customer | undefined {
+    const id = this.owners.get(ownerKey(brandId, key));
+    return id === undefined ? undefined : this.customers.get(id);
+  }
+
+  messageByExternalId(channel: string, externalId: string): Message | undefined {
+    const id = this.byExternal.get(externalKey(channel, externalId));
+    return id === undefined ? undefined : this.messages.get(id);
+  }
+
+  listMessages(scope: MessageScope, range: Range): Message[] {
+    const list =
+      'conversationId' in scope
+        ? this.messagesByConversation.get(scope.conversationId)
+        : this.messagesByCustomer.get(scope.customerId);
+    return list ? sliceRange(list, range) : [];
+  }
+
+  countMessages(scope: MessageScope): number {
+    const list =
+      'conversationId' in scope
+        ? this.messagesByConversation.get(scope.conversationId)
+        : this.messagesByCustomer.get(scope.customerId);
+    return list?.length ?? 0;
+  }
+
+  listConversations(query: ConversationQuery): Conversation[] {
+    const ids = query.customerId === undefined ? this.conversationIds : (this.conversationsByCustomer.get(query.customerId) ?? []);
+    const out: Conversation[] = [];
+    for (let i = ids.length - 1; i >= 0 && out.length < query.limit; i--) {
+      const id = ids[i]!;
+      if (query.beforeId !== undefined && id >= query.beforeId) continue;
+      const conversation = this.conversations.get(id)!;
+      if (query.brandId !== undefined && conversation.brandId !== query.brandId) continue;
+      if (query.status && !query.status.includes(conversation.status)) continue;
+      out.push(conversation);
+    }
+    return out;
+  }
+
+  /** Picks and leases due outbox entries; returns the leased entries (already applied). */
+  claimOutbox(options: ClaimOptions): OutboxEntry[] {
+    const claimed: OutboxEntry[] = [];
+    for (const entry of this.outbox.values()) {
+      if (claimed.length >= options.limit) break;
+      if (entry.notBefore > options.now) continue;
+      if (entry.leaseUntil !== undefined && entry.leaseUntil > options.now) continue;
+      const leased = { ...entry, leaseOwner: options.owner, leaseUntil: options.now + options.leaseMs };
+      this.outbox.set(entry.messageId, leased);
+      claimed.push(leased);
+    }
+    return claimed;
+  }
+
+  readEvents(after: string | undefined, limit: number): LoggedEvent[] {
+    const seq = after === undefined ? 0 : Number(after);
+    if (!Number.isFinite(seq)) return [];
+    const first = this.events[0];
+    const start = first ? Math.max(0, seq - Number(first.cursor) + 1) : 0;
+    return this.events.slice(start, start + limit);
+  }
+
+  snapshot(): StateSnapshot {
+    return {
+      customers: [...this.customers.values()],
+      conversations: [...this.conversations.values()],
+      messages: [...this.messages.values()],
+      merges: [...this.merges.values()],
+      outbox: [...this.outbox.values()],
+      events: this.events.slice(),
+      nextSeq: this.nextSeq,
+    };
+  }
+
+  /** Loads a snapshot into an empty state. */
+  load(snapshot: StateSnapshot): void {
+    for (const record of snapshot.customers) this.putCustomer(record);
+    for (const record of snapshot.conversations) this.putConversation(record);
+    for (const record of snapshot.messages) this.putMessage(record);
+    for (const record of snapshot.merges) this.merges.set(record.id, record);
+    for (const entry of snapshot.outbox) this.outbox.set(entry.messageId, entry);
+    this.events = snapshot.events.slice();
+    this.nextSeq = snapshot.nextSeq;
+  }
+}
+
+function checkVersions<T extends { id: string; version: number }>(
+  what: string,
+  puts: Put<T>[] | undefined,
+  current: Map<string, T>,
+): void {
+  for (const { record, expectedVersion } of puts ?? []) {
+    const existing = current.get(record.id);
+    if (expectedVersion === null ? existing !== undefined : existing?.version !== expectedVersion) {
+      throw new ConflictError(
+        expectedVersion === null
+          ? `${what} ${record.id} already exists`
+          : `${what} ${record.id} changed concurrently (expected version ${expectedVersion}, found ${existing?.version ?? 'none'})`,
+      );
+    }
+  }
+}
