@@ -27,12 +27,20 @@ export function fmt(value: number): string {
 
 /** Renders a section as Markdown. */
 export function renderSection(section: BenchSection): string {
-  const lines = [`## ${section.title}`, '', '| measure | value | floor (same run) | ratio | target | met |', '|---|---|---|---|---|---|'];
+  const lines = [
+    `## ${section.title}`,
+    '',
+    '| measure | value | floor (same run) | ratio | target | met |',
+    '|---|---|---|---|---|---|',
+  ];
   for (const row of section.rows) {
-    const floor = row.floor === undefined ? '' : `${fmt(row.floor)} ${row.unit} (${row.floorName ?? 'floor'})`;
+    const floor =
+      row.floor === undefined ? '' : `${fmt(row.floor)} ${row.unit} (${row.floorName ?? 'floor'})`;
     const ratio = row.floor === undefined || row.floor === 0 ? '' : `${fmt(row.value / row.floor)}x`;
     const met = row.met === undefined ? '' : row.met ? 'yes' : '**no**';
-    lines.push(`| ${row.name} | ${fmt(row.value)} ${row.unit} | ${floor} | ${ratio} | ${row.target ?? ''} | ${met} |`);
+    lines.push(
+      `| ${row.name} | ${fmt(row.value)} ${row.unit} | ${floor} | ${ratio} | ${row.target ?? ''} | ${met} |`,
+    );
   }
   for (const note of section.notes ?? []) lines.push('', note);
   return lines.join('\n');

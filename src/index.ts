@@ -23,9 +23,26 @@ export function createDesk(options: DeskOptions = {}): Desk {
   return assembleDesk(options, options.store ?? memoryStore());
 }
 
-export type { ChannelAdapter, ChannelCapabilities, OutboundDelivery, RawRequest, SendResult, WebhookReply } from './core/channel.js';
+export type {
+  ChannelAdapter,
+  ChannelCapabilities,
+  OutboundDelivery,
+  RawRequest,
+  SendResult,
+  WebhookReply,
+} from './core/channel.js';
 export { createIdGenerator } from './core/ids.js';
-export type { ClaimOptions, ConversationQuery, MessageScope, OutboxEntry, Position, Put, Range, Store, WriteBatch } from './core/store.js';
+export type {
+  ClaimOptions,
+  ConversationQuery,
+  MessageScope,
+  OutboxEntry,
+  Position,
+  Put,
+  Range,
+  Store,
+  WriteBatch,
+} from './core/store.js';
 export type {
   ConversationPatch,
   Desk,

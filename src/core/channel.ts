@@ -1,7 +1,7 @@
+import type { Identity } from '../model/identity.js';
 import type { InboundEvent } from '../model/inbound.js';
 import type { PartType } from '../model/parts.js';
 import type { ChannelKind, Conversation, Customer, Message } from '../model/records.js';
-import type { Identity } from '../model/identity.js';
 
 /** A webhook request as adapters see it: method, full URL, lowercased headers, raw body. */
 export interface RawRequest {

@@ -1,7 +1,7 @@
 import { NotFoundError, ValidationError } from '../model/errors.js';
 import type { Conversation } from '../model/records.js';
 import { isActive } from './continuity.js';
-import { iso, resolveCustomer, type Runtime } from './runtime.js';
+import { iso, type Runtime, resolveCustomer } from './runtime.js';
 import type { DeskContext } from './types.js';
 
 const MAX_CONVERSATIONS = 1000;
@@ -33,7 +33,9 @@ export async function buildContext(
 ): Promise<DeskContext> {
   const limit = options.limit ?? 50;
   if (!Number.isInteger(limit) || limit < 0 || limit > 500) {
-    throw new ValidationError('context options', [{ path: ['limit'], message: 'must be an integer from 0 to 500' }]);
+    throw new ValidationError('context options', [
+      { path: ['limit'], message: 'must be an integer from 0 to 500' },
+    ]);
   }
   let conversation: Conversation | undefined;
   let customerId: string;
@@ -55,7 +57,11 @@ export async function buildContext(
     messages,
     channels: latest.map(([channel]) => channel),
     lastContact: Object.fromEntries(latest.map(([channel, at]) => [channel, iso(at)])),
-    counts: { conversations: conversations.length, open: conversations.filter(isActive).length, messages: count },
+    counts: {
+      conversations: conversations.length,
+      open: conversations.filter(isActive).length,
+      messages: count,
+    },
   };
   if (conversation) context.conversation = conversation;
   return context;

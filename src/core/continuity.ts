@@ -28,7 +28,8 @@ async function threadByReference(
     const message = await rt.store.getMessageByExternalId(channel, reference);
     if (!message) continue;
     const conversation = await rt.store.getConversation(message.conversationId);
-    if (conversation && conversation.customerId === customer.id && conversation.status !== 'closed') return conversation;
+    if (conversation && conversation.customerId === customer.id && conversation.status !== 'closed')
+      return conversation;
   }
   return undefined;
 }

@@ -1,7 +1,7 @@
+import * as z from 'zod';
 import { ConflictError, NotFoundError } from '../model/errors.js';
 import type { Changes } from '../model/events.js';
 import { type Conversation, ConversationStatus, Priority } from '../model/records.js';
-import * as z from 'zod';
 import { emptyPage } from './paging.js';
 import { commitAndEmit, iso, makeEvent, parseInput, type Runtime, withConflictRetry } from './runtime.js';
 import type { ConversationPatch, Page } from './types.js';
@@ -41,27 +41,46 @@ function applyPatch(conversation: Conversation, patch: z.output<typeof Patch>, n
   }
   const changes: Changes<Conversation> = {};
   for (const key of Object.keys(next) as (keyof Conversation)[]) {
-    if (JSON.stringify(next[key]) !== JSON.stringify(conversation[key])) (changes as Record<string, unknown>)[key] = { from: conversation[key], to: next[key] };
+    if (JSON.stringify(next[key]) !== JSON.stringify(conversation[key]))
+      (changes as Record<string, unknown>)[key] = { from: conversation[key], to: next[key] };
   }
-  for (const key of nullable) if (key in conversation && !(key in next)) (changes as Record<string, unknown>)[key] = { from: conversation[key], to: undefined };
+  for (const key of nullable)
+    if (key in conversation && !(key in next))
+      (changes as Record<string, unknown>)[key] = { from: conversation[key], to: undefined };
   return { next, changes };
 }
 
 /** `desk.conversations.update`: patches status, assignee, tags, priority or subject with an optimistic version. */
-export async function updateConversation(rt: Runtime, id: string, raw: ConversationPatch, options: { expectedVersion?: number } = {}): Promise<Conversation> {
+export async function updateConversation(
+  rt: Runtime,
+  id: string,
+  raw: ConversationPatch,
+  options: { expectedVersion?: number } = {},
+): Promise<Conversation> {
   const patch = parseInput(Patch, raw, 'conversation patch');
   const step = async () => {
     const conversation = await rt.store.getConversation(id);
     if (!conversation) throw new NotFoundError(`conversation ${id} not found`);
     if (options.expectedVersion !== undefined && conversation.version !== options.expectedVersion) {
-      throw new ConflictError(`conversation ${id} is at version ${conversation.version}, not ${options.expectedVersion}`);
+      throw new ConflictError(
+        `conversation ${id} is at version ${conversation.version}, not ${options.expectedVersion}`,
+      );
     }
     const now = rt.clock();
     const { next, changes } = applyPatch(conversation, patch, now);
     if (Object.keys(changes).length === 0) return conversation;
     const updated = { ...next, updatedAt: iso(now), version: conversation.version + 1 };
-    const event = makeEvent(rt, 'conversation.updated', conversation.brandId, { conversation: updated, changes }, now);
-    await commitAndEmit(rt, { conversations: [{ record: updated, expectedVersion: conversation.version }], events: [event] });
+    const event = makeEvent(
+      rt,
+      'conversation.updated',
+      conversation.brandId,
+      { conversation: updated, changes },
+      now,
+    );
+    await commitAndEmit(rt, {
+      conversations: [{ record: updated, expectedVersion: conversation.version }],
+      events: [event],
+    });
     return updated;
   };
   // With an explicit expectedVersion the caller decides what to do on conflict; without, re-read and retry.
@@ -76,10 +95,18 @@ const ListQuery = z.object({
 });
 
 /** `desk.conversations.list`: newest first, paged by id. */
-export async function listConversations(rt: Runtime, raw: z.input<typeof ListQuery> = {}): Promise<Page<Conversation>> {
+export async function listConversations(
+  rt: Runtime,
+  raw: z.input<typeof ListQuery> = {},
+): Promise<Page<Conversation>> {
   const query = parseInput(ListQuery, raw, 'conversation query');
   const limit = query.limit ?? 50;
-  const rows = await rt.store.listConversations({ customerId: query.customerId, status: query.status, limit: limit + 1, beforeId: query.before });
+  const rows = await rt.store.listConversations({
+    customerId: query.customerId,
+    status: query.status,
+    limit: limit + 1,
+    beforeId: query.before,
+  });
   const hasNext = rows.length > limit;
   const items = rows.slice(0, limit);
   const nextCursor = hasNext ? items[items.length - 1]?.id : undefined;
@@ -87,6 +114,9 @@ export async function listConversations(rt: Runtime, raw: z.input<typeof ListQue
     items,
     hasNext,
     nextCursor,
-    next: () => (nextCursor ? listConversations(rt, { ...query, before: nextCursor }) : Promise.resolve(emptyPage<Conversation>())),
+    next: () =>
+      nextCursor
+        ? listConversations(rt, { ...query, before: nextCursor })
+        : Promise.resolve(emptyPage<Conversation>()),
   };
 }

@@ -1,8 +1,16 @@
+import * as z from 'zod';
 import { NotFoundError } from '../model/errors.js';
 import type { Changes } from '../model/events.js';
 import { type Customer, Json } from '../model/records.js';
-import * as z from 'zod';
-import { commitAndEmit, iso, makeEvent, parseInput, resolveCustomer, type Runtime, withConflictRetry } from './runtime.js';
+import {
+  commitAndEmit,
+  iso,
+  makeEvent,
+  parseInput,
+  type Runtime,
+  resolveCustomer,
+  withConflictRetry,
+} from './runtime.js';
 
 const Patch = z.strictObject({
   displayName: z.string().min(1).max(256).optional(),
@@ -28,12 +36,17 @@ export async function updateCustomer(rt: Runtime, id: string, raw: z.input<typeo
     const next: Customer = { ...customer, traits, displayName: patch.displayName ?? customer.displayName };
     if (next.displayName === undefined) delete next.displayName;
     const changes: Changes<Customer> = {};
-    if (next.displayName !== customer.displayName) changes.displayName = { from: customer.displayName, to: next.displayName };
-    if (JSON.stringify(traits) !== JSON.stringify(customer.traits)) changes.traits = { from: customer.traits, to: traits };
+    if (next.displayName !== customer.displayName)
+      changes.displayName = { from: customer.displayName, to: next.displayName };
+    if (JSON.stringify(traits) !== JSON.stringify(customer.traits))
+      changes.traits = { from: customer.traits, to: traits };
     if (Object.keys(changes).length === 0) return customer;
     const updated = { ...next, updatedAt: iso(now), version: customer.version + 1 };
     const event = makeEvent(rt, 'customer.updated', customer.brandId, { customer: updated, changes }, now);
-    await commitAndEmit(rt, { customers: [{ record: updated, expectedVersion: customer.version }], events: [event] });
+    await commitAndEmit(rt, {
+      customers: [{ record: updated, expectedVersion: customer.version }],
+      events: [event],
+    });
     return updated;
   });
 }

@@ -13,12 +13,12 @@ import { Outbox } from './outbox.js';
 import { paginate } from './paging.js';
 import { receive } from './receive.js';
 import { reply } from './reply.js';
-import { resolveCustomer, type Runtime } from './runtime.js';
+import { type Runtime, resolveCustomer } from './runtime.js';
 import { matchEcho, updateStatus } from './status.js';
 import type { Store } from './store.js';
+import { locateMessage, messageReader } from './timeline.js';
 import type { Desk, DeskOptions, IngestResult } from './types.js';
 import { handleWebhook } from './webhook.js';
-import { locateMessage, messageReader } from './timeline.js';
 
 const DAY = 86_400_000;
 
@@ -26,10 +26,14 @@ function channelMap(adapters: ChannelAdapter[]): Map<string, ChannelAdapter> {
   const map = new Map<string, ChannelAdapter>();
   adapters.forEach((adapter, i) => {
     if (!adapter || typeof adapter.id !== 'string' || typeof adapter.send !== 'function') {
-      throw new ValidationError('desk options', [{ path: ['channels', i], message: 'not a channel adapter' }]);
+      throw new ValidationError('desk options', [
+        { path: ['channels', i], message: 'not a channel adapter' },
+      ]);
     }
     if (map.has(adapter.id)) {
-      throw new ValidationError('desk options', [{ path: ['channels', i, 'id'], message: `duplicate channel id "${adapter.id}"` }]);
+      throw new ValidationError('desk options', [
+        { path: ['channels', i, 'id'], message: `duplicate channel id "${adapter.id}"` },
+      ]);
     }
     map.set(adapter.id, adapter);
   });
@@ -40,7 +44,10 @@ function runtimeOf(options: DeskOptions, store: Store): Runtime {
   const clock = options.clock ?? Date.now;
   const logger = options.logger ?? console;
   const reopenWithinMs = options.continuity?.reopenWithinMs ?? 7 * DAY;
-  if (!(reopenWithinMs >= 0)) throw new ValidationError('desk options', [{ path: ['continuity', 'reopenWithinMs'], message: 'must be >= 0' }]);
+  if (!(reopenWithinMs >= 0))
+    throw new ValidationError('desk options', [
+      { path: ['continuity', 'reopenWithinMs'], message: 'must be >= 0' },
+    ]);
   return {
     store,
     channels: channelMap(options.channels ?? []),
@@ -59,15 +66,32 @@ function runtimeOf(options: DeskOptions, store: Store): Runtime {
   };
 }
 
-async function ingest(rt: Runtime, desk: Desk, channelId: string, events: InboundEvent[]): Promise<IngestResult[]> {
+async function ingest(
+  rt: Runtime,
+  desk: Desk,
+  channelId: string,
+  events: InboundEvent[],
+): Promise<IngestResult[]> {
   const results: IngestResult[] = [];
   for (const event of events) {
     if (event.type === 'message') {
-      results.push({ type: 'message', result: await desk.receive({ ...event.message, channel: event.message.channel ?? channelId }) });
+      results.push({
+        type: 'message',
+        result: await desk.receive({ ...event.message, channel: event.message.channel ?? channelId }),
+      });
     } else if (event.type === 'status') {
-      results.push({ type: 'status', message: await updateStatus(rt, { ...event.status, channel: event.status.channel ?? channelId } as StatusUpdate) });
+      results.push({
+        type: 'status',
+        message: await updateStatus(rt, {
+          ...event.status,
+          channel: event.status.channel ?? channelId,
+        } as StatusUpdate),
+      });
     } else {
-      results.push({ type: 'echo', message: await matchEcho(rt, event.channel ?? channelId, event.externalId, event.idempotencyKey) });
+      results.push({
+        type: 'echo',
+        message: await matchEcho(rt, event.channel ?? channelId, event.externalId, event.idempotencyKey),
+      });
     }
   }
   return results;
@@ -111,7 +135,8 @@ export function assembleDesk(options: DeskOptions, store: Store): Desk {
         return customer;
       },
       resolve: (id) => resolveCustomer(rt, id),
-      update: (id, patch) => updateCustomer(rt, id, patch as { displayName?: string; traits?: Record<string, Json | undefined> }),
+      update: (id, patch) =>
+        updateCustomer(rt, id, patch as { displayName?: string; traits?: Record<string, Json | undefined> }),
     },
     conversations: {
       get: async (id) => {
@@ -121,7 +146,8 @@ export function assembleDesk(options: DeskOptions, store: Store): Desk {
       },
       list: (query) => listConversations(rt, query),
       update: (id, patch, opts) => updateConversation(rt, id, patch, opts),
-      messages: (id, opts = {}) => paginate(messageReader(rt, { conversationId: id }), opts, (around) => locateMessage(rt, around)),
+      messages: (id, opts = {}) =>
+        paginate(messageReader(rt, { conversationId: id }), opts, (around) => locateMessage(rt, around)),
     },
     outbox: {
       flush: () => outbox.flush(),

@@ -3,14 +3,28 @@ import type { DeskEvent } from '../model/events.js';
 import { type Identity, IdentityInput, identityKey, normalizeIdentityValue } from '../model/identity.js';
 import type { Customer } from '../model/records.js';
 import { mergeCustomers } from './merge.js';
-import { commitAndEmit, iso, makeEvent, parseInput, resolveCustomer, type Runtime, withConflictRetry } from './runtime.js';
+import {
+  commitAndEmit,
+  iso,
+  makeEvent,
+  parseInput,
+  type Runtime,
+  resolveCustomer,
+  withConflictRetry,
+} from './runtime.js';
 import type { IdentifyResult } from './types.js';
 
 /** lastSeenAt is refreshed at most this often, so a busy customer's record is not rewritten per message. */
 const LAST_SEEN_GRANULARITY_MS = 60_000;
 
 /** Validates and normalizes an identity as received; `source` is the channel (or `api`). */
-export function normalizeIdentity(rt: Runtime, input: unknown, source: string, now: number, path: PropertyKey[] = []): Identity {
+export function normalizeIdentity(
+  rt: Runtime,
+  input: unknown,
+  source: string,
+  now: number,
+  path: PropertyKey[] = [],
+): Identity {
   const parsed = parseInput(IdentityInput, input, 'identity');
   let value: string;
   try {
@@ -26,11 +40,19 @@ export function normalizeIdentity(rt: Runtime, input: unknown, source: string, n
     throw error;
   }
   const at = iso(now);
-  return { kind: parsed.kind, value, verified: parsed.verified ?? false, source, linkedAt: at, lastSeenAt: at };
+  return {
+    kind: parsed.kind,
+    value,
+    verified: parsed.verified ?? false,
+    source,
+    linkedAt: at,
+    lastSeenAt: at,
+  };
 }
 
 /** The key of an identity, for comparisons within one customer. */
-export const keyOf = (identity: Pick<Identity, 'kind' | 'value'>) => identityKey(identity.kind, identity.value);
+export const keyOf = (identity: Pick<Identity, 'kind' | 'value'>) =>
+  identityKey(identity.kind, identity.value);
 
 /** Finds a customer's identity by key. */
 export function heldIdentity(customer: Customer, key: string): Identity | undefined {
@@ -103,8 +125,13 @@ export async function identify(
     const holder = await rt.store.findCustomerByIdentity(customer.brandId, key);
     if (!holder || holder.id === customer.id) {
       const updated = withIdentity(customer, identity, now);
-      const events = [makeEvent(rt, 'customer.identified', customer.brandId, { customer: updated, identity }, now)];
-      await commitAndEmit(rt, { customers: [{ record: updated, expectedVersion: customer.version }], events });
+      const events = [
+        makeEvent(rt, 'customer.identified', customer.brandId, { customer: updated, identity }, now),
+      ];
+      await commitAndEmit(rt, {
+        customers: [{ record: updated, expectedVersion: customer.version }],
+        events,
+      });
       return { customer: updated };
     }
     const held = heldIdentity(holder, key)!;

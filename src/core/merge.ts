@@ -2,7 +2,14 @@ import { ConflictError, NotFoundError, PolicyError, ValidationError } from '../m
 import type { Identity } from '../model/identity.js';
 import type { Conversation, Customer, Json, MergeRecord, Message } from '../model/records.js';
 import { keyOf } from './identity.js';
-import { commitAndEmit, iso, makeEvent, type Runtime, resolveCustomer, withConflictRetry } from './runtime.js';
+import {
+  commitAndEmit,
+  iso,
+  makeEvent,
+  type Runtime,
+  resolveCustomer,
+  withConflictRetry,
+} from './runtime.js';
 import type { Put } from './store.js';
 
 const ALL = Number.MAX_SAFE_INTEGER;
@@ -25,8 +32,8 @@ function unionIdentities(kept: Identity[], merged: Identity[]): Identity[] {
       byKey.set(keyOf(identity), {
         ...existing,
         verified: existing.verified || identity.verified,
-        linkedAt: existing.linkedAt < identity.linkedAt ? existing.linkedAt : identity.linkedAt,
-        lastSeenAt: existing.lastSeenAt > identity.lastSeenAt ? existing.lastSeenAt : identity.lastSeenAt,
+        linkedAt: [existing.linkedAt, identity.linkedAt].sort()[0]!,
+        lastSeenAt: [existing.lastSeenAt, identity.lastSeenAt].sort()[1]!,
       });
   }
   return [...byKey.values()];
@@ -52,12 +59,17 @@ function mergeTraits(kept: Customer, merged: Customer) {
 
 async function messagesOf(rt: Runtime, conversations: Conversation[]): Promise<Message[]> {
   const lists = await Promise.all(
-    conversations.map((conversation) => rt.store.listMessages({ conversationId: conversation.id }, { limit: ALL })),
+    conversations.map((conversation) =>
+      rt.store.listMessages({ conversationId: conversation.id }, { limit: ALL }),
+    ),
   );
   return lists.flat();
 }
 
-function reassign<T extends { customerId: string; version: number }>(records: T[], customerId: string): Put<T>[] {
+function reassign<T extends { customerId: string; version: number }>(
+  records: T[],
+  customerId: string,
+): Put<T>[] {
   return records.map((record) => ({
     record: { ...record, customerId, version: record.version + 1 },
     expectedVersion: record.version,
@@ -83,10 +95,14 @@ export async function mergeCustomers(
   mergedId: string,
   reason: MergeRecord['reason'],
 ): Promise<MergeRecord> {
-  if (keptId === mergedId) throw new ValidationError('merge', [{ path: ['mergeId'], message: 'cannot merge a customer into itself' }]);
+  if (keptId === mergedId)
+    throw new ValidationError('merge', [
+      { path: ['mergeId'], message: 'cannot merge a customer into itself' },
+    ]);
   return withConflictRetry(async () => {
     const [kept, merged] = await Promise.all([liveCustomer(rt, keptId), liveCustomer(rt, mergedId)]);
-    if (kept.brandId !== merged.brandId) throw new PolicyError('customers of different brands cannot be merged');
+    if (kept.brandId !== merged.brandId)
+      throw new PolicyError('customers of different brands cannot be merged');
     const now = rt.clock();
     const conversations = await rt.store.listConversations({ customerId: merged.id, limit: ALL });
     const messages = await messagesOf(rt, conversations);
@@ -113,13 +129,23 @@ export async function mergeCustomers(
       updatedAt: iso(now),
       version: kept.version + 1,
     };
-    const mergedAfter: Customer = { ...merged, identities: [], mergedInto: kept.id, updatedAt: iso(now), version: merged.version + 1 };
+    const mergedAfter: Customer = {
+      ...merged,
+      identities: [],
+      mergedInto: kept.id,
+      updatedAt: iso(now),
+      version: merged.version + 1,
+    };
     const event = makeEvent(rt, 'customer.merged', kept.brandId, {
       keptId: kept.id,
       mergedId: merged.id,
       reason,
       mergeId: record.id,
-      moved: { conversations: conversations.length, messages: messages.length, identities: merged.identities },
+      moved: {
+        conversations: conversations.length,
+        messages: messages.length,
+        identities: merged.identities,
+      },
     });
     await commitAndEmit(rt, {
       customers: [
@@ -139,7 +165,9 @@ export async function mergeCustomers(
 function keptWithoutMerge(kept: Customer, merge: MergeRecord, merged: Customer, now: number): Customer {
   const movedKeys = new Set(merge.movedIdentities.map(keyOf));
   const before = new Map(merge.keptBefore.identities.map((identity) => [keyOf(identity), identity]));
-  const identities = kept.identities.filter((identity) => !movedKeys.has(keyOf(identity)) || before.has(keyOf(identity)));
+  const identities = kept.identities.filter(
+    (identity) => !movedKeys.has(keyOf(identity)) || before.has(keyOf(identity)),
+  );
   const traits = { ...kept.traits };
   for (const key of merge.filledTraits) {
     if (!sameJson(traits[key], merged.traits[key])) continue; // changed since the merge: the host's newer value stays
@@ -147,7 +175,9 @@ function keptWithoutMerge(kept: Customer, merge: MergeRecord, merged: Customer, 
     else traits[key] = merge.keptBefore.traits[key]!;
   }
   const displayName =
-    merge.keptBefore.displayName === undefined && kept.displayName === merged.displayName ? undefined : kept.displayName;
+    merge.keptBefore.displayName === undefined && kept.displayName === merged.displayName
+      ? undefined
+      : kept.displayName;
   return { ...kept, identities, traits, displayName, updatedAt: iso(now), version: kept.version + 1 };
 }
 
@@ -165,13 +195,22 @@ export async function unmergeCustomers(rt: Runtime, mergeId: string): Promise<Cu
       throw new PolicyError(`customer ${kept.id} was merged into ${later.id} since; undo that merge first`);
     }
     const now = rt.clock();
-    const conversations = (await Promise.all(merge.movedConversationIds.map((id) => rt.store.getConversation(id)))).filter(
-      (conversation): conversation is Conversation => conversation?.customerId === kept.id,
-    );
+    const conversations = (
+      await Promise.all(merge.movedConversationIds.map((id) => rt.store.getConversation(id)))
+    ).filter((conversation): conversation is Conversation => conversation?.customerId === kept.id);
     const messages = await messagesOf(rt, conversations);
-    const restored: Customer = { ...merged, identities: merge.movedIdentities, updatedAt: iso(now), version: merged.version + 1 };
+    const restored: Customer = {
+      ...merged,
+      identities: merge.movedIdentities,
+      updatedAt: iso(now),
+      version: merged.version + 1,
+    };
     delete restored.mergedInto;
-    const event = makeEvent(rt, 'customer.unmerged', kept.brandId, { keptId: kept.id, restoredId: merged.id, mergeId });
+    const event = makeEvent(rt, 'customer.unmerged', kept.brandId, {
+      keptId: kept.id,
+      restoredId: merged.id,
+      mergeId,
+    });
     await commitAndEmit(rt, {
       customers: [
         { record: keptWithoutMerge(kept, merge, merged, now), expectedVersion: kept.version },
@@ -179,7 +218,12 @@ export async function unmergeCustomers(rt: Runtime, mergeId: string): Promise<Cu
       ],
       conversations: reassign(conversations, merged.id),
       messages: reassign(messages, merged.id),
-      merges: [{ record: { ...merge, undoneAt: iso(now), version: merge.version + 1 }, expectedVersion: merge.version }],
+      merges: [
+        {
+          record: { ...merge, undoneAt: iso(now), version: merge.version + 1 },
+          expectedVersion: merge.version,
+        },
+      ],
       events: [event],
     });
     return restored;

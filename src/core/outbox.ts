@@ -4,7 +4,7 @@ import type { Conversation, Customer, Message } from '../model/records.js';
 import type { OutboundDelivery } from './channel.js';
 import { keyOf } from './identity.js';
 import { outboundMessage, pickRoute, withOutbound } from './reply.js';
-import { commitAndEmit, makeEvent, resolveCustomer, type Runtime, withConflictRetry } from './runtime.js';
+import { commitAndEmit, makeEvent, type Runtime, resolveCustomer, withConflictRetry } from './runtime.js';
 import type { OutboxEntry, WriteBatch } from './store.js';
 
 /** Resolved outbox settings. */
@@ -81,7 +81,12 @@ export class Outbox {
 
   private async round(): Promise<void> {
     for (;;) {
-      const claimed = await this.rt.store.claimOutbox({ now: this.rt.clock(), leaseMs: this.settings.leaseMs, owner: this.owner, limit: CLAIM_BATCH });
+      const claimed = await this.rt.store.claimOutbox({
+        now: this.rt.clock(),
+        leaseMs: this.settings.leaseMs,
+        owner: this.owner,
+        limit: CLAIM_BATCH,
+      });
       if (claimed.length === 0) return;
       await Promise.all(claimed.map((entry) => this.deliver(entry)));
     }
@@ -89,19 +94,33 @@ export class Outbox {
 
   private async deliver(entry: OutboxEntry): Promise<void> {
     const message = await this.rt.store.getMessage(entry.messageId);
-    if (!message || message.status !== 'queued') {
+    if (message?.status !== 'queued') {
       await this.rt.store.commit({ outboxDone: [entry.messageId] });
       return;
     }
     const adapter = this.rt.channels.get(message.channel);
     if (!adapter) {
-      await this.rt.store.commit({ outbox: [{ ...entry, notBefore: this.rt.clock() + this.settings.pollMs * 60, leaseOwner: undefined, leaseUntil: undefined }] });
+      await this.rt.store.commit({
+        outbox: [
+          {
+            ...entry,
+            notBefore: this.rt.clock() + this.settings.pollMs * 60,
+            leaseOwner: undefined,
+            leaseUntil: undefined,
+          },
+        ],
+      });
       return;
     }
     try {
       const delivery = await this.prepare(message, entry);
       const result = await adapter.send(delivery);
-      await this.settle(message.id, (current) => ({ ...current, status: result.status ?? 'sent', externalId: result.externalId }), entry, 'message.sent');
+      await this.settle(
+        message.id,
+        (current) => ({ ...current, status: result.status ?? 'sent', externalId: result.externalId }),
+        entry,
+        'message.sent',
+      );
     } catch (error) {
       await this.fail(message, entry, error);
     }
@@ -111,8 +130,18 @@ export class Outbox {
     const conversation = (await this.rt.store.getConversation(message.conversationId))!;
     const customer = await resolveCustomer(this.rt, message.customerId);
     const to = customer.identities.find((identity) => keyOf(identity) === message.to);
-    if (!to) throw new PolicyError(`the customer no longer has the identity ${message.to ?? '(none)'} this message was addressed to`);
-    const delivery: OutboundDelivery = { message, conversation, customer, to, idempotencyKey: message.id, attempt: entry.attempts + 1 };
+    if (!to)
+      throw new PolicyError(
+        `the customer no longer has the identity ${message.to ?? '(none)'} this message was addressed to`,
+      );
+    const delivery: OutboundDelivery = {
+      message,
+      conversation,
+      customer,
+      to,
+      idempotencyKey: message.id,
+      attempt: entry.attempts + 1,
+    };
     const thread = await this.thread(conversation, message);
     if (thread) delivery.thread = thread;
     return delivery;
@@ -120,7 +149,10 @@ export class Outbox {
 
   /** Provider ids of the conversation's recent messages on this channel: email In-Reply-To/References. */
   private async thread(conversation: Conversation, message: Message): Promise<OutboundDelivery['thread']> {
-    const recent = await this.rt.store.listMessages({ conversationId: conversation.id }, { limit: THREAD_DEPTH });
+    const recent = await this.rt.store.listMessages(
+      { conversationId: conversation.id },
+      { limit: THREAD_DEPTH },
+    );
     const references = recent
       .filter((m) => m.channel === message.channel && m.externalId !== undefined && m.id !== message.id)
       .map((m) => m.externalId!)
@@ -134,14 +166,23 @@ export class Outbox {
   }
 
   /** Rewrites the message (re-read for a fresh version), removes the entry, emits. */
-  private async settle(id: string, change: (message: Message) => Message, entry: OutboxEntry, type: 'message.sent' | 'message.status', extra: WriteBatch = {}): Promise<void> {
+  private async settle(
+    id: string,
+    change: (message: Message) => Message,
+    entry: OutboxEntry,
+    type: 'message.sent' | 'message.status',
+    extra: WriteBatch = {},
+  ): Promise<void> {
     await withConflictRetry(async () => {
       const current = (await this.rt.store.getMessage(id))!;
       const updated = { ...change(current), version: current.version + 1 };
       const event: DeskEvent =
         type === 'message.sent'
           ? makeEvent(this.rt, 'message.sent', current.brandId, { message: updated })
-          : makeEvent(this.rt, 'message.status', current.brandId, { message: updated, previous: current.status });
+          : makeEvent(this.rt, 'message.status', current.brandId, {
+              message: updated,
+              previous: current.status,
+            });
       await commitAndEmit(this.rt, {
         ...extra,
         messages: [{ record: updated, expectedVersion: current.version }, ...(extra.messages ?? [])],
@@ -156,14 +197,36 @@ export class Outbox {
     if (retryable && entry.attempts + 1 < this.settings.maxAttempts) {
       const backoff = this.settings.retryBaseMs * 2 ** entry.attempts * (0.5 + Math.random() / 2);
       const wait = Math.max(backoff, error.retryAfterMs ?? 0);
-      await this.rt.store.commit({ outbox: [{ ...entry, attempts: entry.attempts + 1, notBefore: this.rt.clock() + wait, leaseOwner: undefined, leaseUntil: undefined }] });
+      await this.rt.store.commit({
+        outbox: [
+          {
+            ...entry,
+            attempts: entry.attempts + 1,
+            notBefore: this.rt.clock() + wait,
+            leaseOwner: undefined,
+            leaseUntil: undefined,
+          },
+        ],
+      });
       return;
     }
-    if (!isThreadlineError(error)) this.rt.logger.error(`threadline: sending message ${message.id} threw`, error);
+    if (!isThreadlineError(error))
+      this.rt.logger.error(`threadline: sending message ${message.id} threw`, error);
     const reason = error instanceof Error ? error.message : String(error);
-    const code = error instanceof DeliveryError ? (error.providerCode ?? String(error.status ?? 'DELIVERY')) : isThreadlineError(error) ? error.code : 'ERROR';
+    const code =
+      error instanceof DeliveryError
+        ? (error.providerCode ?? String(error.status ?? 'DELIVERY'))
+        : isThreadlineError(error)
+          ? error.code
+          : 'ERROR';
     const fallback = await this.fallbackFor(message);
-    await this.settle(message.id, (current) => ({ ...current, status: 'failed', error: { code, message: reason } }), entry, 'message.status', fallback);
+    await this.settle(
+      message.id,
+      (current) => ({ ...current, status: 'failed', error: { code, message: reason } }),
+      entry,
+      'message.status',
+      fallback,
+    );
   }
 
   /** A queued copy of a failed message on the next channel of its fallback chain, if any accepts it. */
@@ -182,9 +245,20 @@ export class Outbox {
     }
     const meta: Message['meta'] = { fallbackOf: message.id };
     if (picked.rest.length > 0) meta.fallback = picked.rest;
-    const copy = outboundMessage(this.rt, conversation, message.parts, message.author, picked.route, 'outbound', now, meta);
+    const copy = outboundMessage(
+      this.rt,
+      conversation,
+      message.parts,
+      message.author,
+      picked.route,
+      'outbound',
+      now,
+      meta,
+    );
     return {
-      conversations: [{ record: withOutbound(conversation, copy, now), expectedVersion: conversation.version }],
+      conversations: [
+        { record: withOutbound(conversation, copy, now), expectedVersion: conversation.version },
+      ],
       messages: [{ record: copy, expectedVersion: null }],
       outbox: [{ messageId: copy.id, channel: copy.channel, attempts: 0, notBefore: now }],
       events: [makeEvent(this.rt, 'message.queued', copy.brandId, { message: copy }, now)],

@@ -3,10 +3,32 @@ import type { DeskEvent } from '../model/events.js';
 import type { Identity } from '../model/identity.js';
 import { InboundMessage, type ParsedInboundMessage } from '../model/inbound.js';
 import type { Part } from '../model/parts.js';
-import { type Author, type ChannelKind, channelKinds, type Conversation, type Customer, type Message } from '../model/records.js';
+import {
+  type Author,
+  type ChannelKind,
+  type Conversation,
+  type Customer,
+  channelKinds,
+  type Message,
+} from '../model/records.js';
 import { chooseConversation } from './continuity.js';
-import { heldIdentity, identify, keyOf, normalizeIdentity, touchIdentity, withoutIdentity } from './identity.js';
-import { commitAndEmit, iso, makeEvent, parseInput, resolveCustomer, type Runtime, withConflictRetry } from './runtime.js';
+import {
+  heldIdentity,
+  identify,
+  keyOf,
+  normalizeIdentity,
+  touchIdentity,
+  withoutIdentity,
+} from './identity.js';
+import {
+  commitAndEmit,
+  iso,
+  makeEvent,
+  parseInput,
+  type Runtime,
+  resolveCustomer,
+  withConflictRetry,
+} from './runtime.js';
 import type { Put, WriteBatch } from './store.js';
 import type { ReceiveResult } from './types.js';
 
@@ -18,7 +40,10 @@ function channelKindOf(rt: Runtime, inbound: ParsedInboundMessage): ChannelKind 
   if (kind) return kind;
   if (knownKinds.has(inbound.channel)) return inbound.channel as ChannelKind;
   throw new ValidationError('inbound message', [
-    { path: ['channelKind'], message: `required: channel "${inbound.channel}" is neither a known kind nor a registered adapter` },
+    {
+      path: ['channelKind'],
+      message: `required: channel "${inbound.channel}" is neither a known kind nor a registered adapter`,
+    },
   ]);
 }
 
@@ -43,7 +68,13 @@ interface Sender {
  * customer that only *claimed* the identity (a typed-in email): the claim is displaced and a merge
  * suggested, so a self-claimed address cannot take over its real owner's history.
  */
-async function resolveSender(rt: Runtime, brandId: string, from: Identity, displayName: string | undefined, now: number): Promise<Sender> {
+async function resolveSender(
+  rt: Runtime,
+  brandId: string,
+  from: Identity,
+  displayName: string | undefined,
+  now: number,
+): Promise<Sender> {
   const key = keyOf(from);
   const holder = await rt.store.findCustomerByIdentity(brandId, key);
   if (holder && (heldIdentity(holder, key)!.verified || !from.verified)) {
@@ -75,13 +106,24 @@ async function resolveSender(rt: Runtime, brandId: string, from: Identity, displ
   if (holder) {
     puts.unshift({ record: withoutIdentity(holder, key, now), expectedVersion: holder.version });
     events.push(
-      makeEvent(rt, 'customer.merge_suggested', brandId, { customerId: created.id, otherCustomerId: holder.id, identity: from, reason: 'unverified' }, now),
+      makeEvent(
+        rt,
+        'customer.merge_suggested',
+        brandId,
+        { customerId: created.id, otherCustomerId: holder.id, identity: from, reason: 'unverified' },
+        now,
+      ),
     );
   }
   return { customer: created, puts, events };
 }
 
-function newConversation(rt: Runtime, customer: Customer, inbound: ParsedInboundMessage, now: number): Conversation {
+function newConversation(
+  rt: Runtime,
+  customer: Customer,
+  inbound: ParsedInboundMessage,
+  now: number,
+): Conversation {
   const conversation: Conversation = {
     id: rt.newId(),
     brandId: customer.brandId,
@@ -104,10 +146,15 @@ function newConversation(rt: Runtime, customer: Customer, inbound: ParsedInbound
 function withInbound(conversation: Conversation, channel: string, at: number, now: number): Conversation {
   const next: Conversation = {
     ...conversation,
-    channels: conversation.channels.includes(channel) ? conversation.channels : [...conversation.channels, channel],
+    channels: conversation.channels.includes(channel)
+      ? conversation.channels
+      : [...conversation.channels, channel],
     lastChannel: channel,
     lastInboundChannel: channel,
-    lastInboundAtMs: { ...conversation.lastInboundAtMs, [channel]: Math.max(at, conversation.lastInboundAtMs[channel] ?? 0) },
+    lastInboundAtMs: {
+      ...conversation.lastInboundAtMs,
+      [channel]: Math.max(at, conversation.lastInboundAtMs[channel] ?? 0),
+    },
     messageCount: conversation.messageCount + 1,
     updatedAt: iso(now),
     version: conversation.version + 1,
@@ -129,7 +176,13 @@ function partsOf(inbound: ParsedInboundMessage): Part[] {
   return inbound.parts ?? [{ type: 'text', text: inbound.text! }];
 }
 
-function buildMessage(rt: Runtime, inbound: ParsedInboundMessage, kind: ChannelKind, conversation: Conversation, at: number): Message {
+function buildMessage(
+  rt: Runtime,
+  inbound: ParsedInboundMessage,
+  kind: ChannelKind,
+  conversation: Conversation,
+  at: number,
+): Message {
   const message: Message = {
     id: rt.newId(),
     conversationId: conversation.id,
@@ -165,7 +218,13 @@ async function duplicateOf(rt: Runtime, inbound: ParsedInboundMessage): Promise<
   return { customer, conversation: conversation!, message, created: false };
 }
 
-async function receiveOnce(rt: Runtime, inbound: ParsedInboundMessage, kind: ChannelKind, from: Identity, at: number): Promise<ReceiveResult> {
+async function receiveOnce(
+  rt: Runtime,
+  inbound: ParsedInboundMessage,
+  kind: ChannelKind,
+  from: Identity,
+  at: number,
+): Promise<ReceiveResult> {
   const duplicate = await duplicateOf(rt, inbound);
   if (duplicate) return duplicate;
   const now = rt.clock();
@@ -181,17 +240,31 @@ async function receiveOnce(rt: Runtime, inbound: ParsedInboundMessage, kind: Cha
   const message = buildMessage(rt, inbound, kind, conversation, at);
   if (!existing) events.push(makeEvent(rt, 'conversation.created', brandId, { conversation }, now));
   else if (existing.status !== conversation.status) {
-    events.push(makeEvent(rt, 'conversation.updated', brandId, { conversation, changes: { status: { from: existing.status, to: conversation.status } } }, now));
+    events.push(
+      makeEvent(
+        rt,
+        'conversation.updated',
+        brandId,
+        { conversation, changes: { status: { from: existing.status, to: conversation.status } } },
+        now,
+      ),
+    );
   }
   if (existing?.lastChannel !== undefined && existing.lastChannel !== inbound.channel) {
     events.push(
-      makeEvent(rt, 'conversation.channel_switched', brandId, {
-        conversationId: conversation.id,
-        customerId: customer.id,
-        from: existing.lastChannel,
-        to: inbound.channel,
-        messageId: message.id,
-      }, now),
+      makeEvent(
+        rt,
+        'conversation.channel_switched',
+        brandId,
+        {
+          conversationId: conversation.id,
+          customerId: customer.id,
+          from: existing.lastChannel,
+          to: inbound.channel,
+          messageId: message.id,
+        },
+        now,
+      ),
     );
   }
   events.push(makeEvent(rt, 'message.received', brandId, { message }, now));
@@ -216,7 +289,9 @@ export async function receive(rt: Runtime, input: unknown): Promise<ReceiveResul
   const now = rt.clock();
   const at = timeOf(inbound, now);
   const from = normalizeIdentity(rt, inbound.from, inbound.channel, now, ['from']);
-  const extras = (inbound.identities ?? []).map((identity, i) => normalizeIdentity(rt, identity, inbound.channel, now, ['identities', i]));
+  const extras = (inbound.identities ?? []).map((identity, i) =>
+    normalizeIdentity(rt, identity, inbound.channel, now, ['identities', i]),
+  );
   const result = await withConflictRetry(() => receiveOnce(rt, inbound, kind, from, at));
   if (!result.created || extras.length === 0) return result;
   let customer = result.customer;

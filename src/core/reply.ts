@@ -1,11 +1,26 @@
+import * as z from 'zod';
 import { NotFoundError, PolicyError } from '../model/errors.js';
 import type { DeskEvent } from '../model/events.js';
 import type { Identity } from '../model/identity.js';
 import { Part } from '../model/parts.js';
-import { Author, type ChannelKind, channelKinds, type Conversation, type Customer, type Message } from '../model/records.js';
-import * as z from 'zod';
+import {
+  Author,
+  type ChannelKind,
+  type Conversation,
+  type Customer,
+  channelKinds,
+  type Message,
+} from '../model/records.js';
 import { keyOf } from './identity.js';
-import { commitAndEmit, iso, makeEvent, parseInput, resolveCustomer, type Runtime, withConflictRetry } from './runtime.js';
+import {
+  commitAndEmit,
+  iso,
+  makeEvent,
+  parseInput,
+  type Runtime,
+  resolveCustomer,
+  withConflictRetry,
+} from './runtime.js';
 import type { ReplyInput } from './types.js';
 
 const ReplySchema = z
@@ -18,7 +33,10 @@ const ReplySchema = z
     direction: z.enum(['outbound', 'internal']).optional(),
     meta: z.record(z.string(), z.unknown()).optional(),
   })
-  .refine((input) => input.parts !== undefined || input.text !== undefined, { message: 'either parts or text is required', path: ['parts'] });
+  .refine((input) => input.parts !== undefined || input.text !== undefined, {
+    message: 'either parts or text is required',
+    path: ['parts'],
+  });
 
 const knownKinds: ReadonlySet<string> = new Set(channelKinds);
 
@@ -43,14 +61,30 @@ interface Route {
 }
 
 /** The customer's identity a channel can address: the one seen on that channel first, then the freshest. */
-export function recipientFor(customer: Customer, channel: string, kinds: readonly Identity['kind'][]): Identity | undefined {
+export function recipientFor(
+  customer: Customer,
+  channel: string,
+  kinds: readonly Identity['kind'][],
+): Identity | undefined {
   const usable = customer.identities.filter((identity) => kinds.includes(identity.kind));
-  usable.sort((a, b) => Number(b.source === channel) - Number(a.source === channel) || kinds.indexOf(a.kind) - kinds.indexOf(b.kind) || (b.lastSeenAt > a.lastSeenAt ? 1 : -1));
+  usable.sort(
+    (a, b) =>
+      Number(b.source === channel) - Number(a.source === channel) ||
+      kinds.indexOf(a.kind) - kinds.indexOf(b.kind) ||
+      (b.lastSeenAt > a.lastSeenAt ? 1 : -1),
+  );
   return usable[0];
 }
 
 /** Checks one channel against its adapter's declared rules; returns the route or the reason it refuses. */
-function route(rt: Runtime, channel: string, parts: Part[], conversation: Conversation, customer: Customer, now: number): Route | string {
+function route(
+  rt: Runtime,
+  channel: string,
+  parts: Part[],
+  conversation: Conversation,
+  customer: Customer,
+  now: number,
+): Route | string {
   const adapter = rt.channels.get(channel);
   if (!adapter) {
     if (rt.channels.size > 0) return `no adapter is registered for channel "${channel}"`;
@@ -61,7 +95,8 @@ function route(rt: Runtime, channel: string, parts: Part[], conversation: Conver
   const unsupported = parts.find((part) => !capabilities.parts.includes(part.type));
   if (unsupported) return `channel "${channel}" cannot send ${unsupported.type} parts`;
   const to = recipientFor(customer, channel, capabilities.recipientKinds);
-  if (!to) return `the customer has no ${capabilities.recipientKinds.join('/') || 'addressable'} identity for channel "${channel}"`;
+  if (!to)
+    return `the customer has no ${capabilities.recipientKinds.join('/') || 'addressable'} identity for channel "${channel}"`;
   if (capabilities.replyWindowMs !== undefined && !parts.every((part) => part.type === 'template')) {
     const last = conversation.lastInboundAtMs[channel];
     if (last === undefined || now - last > capabilities.replyWindowMs) {
@@ -76,12 +111,20 @@ function chainFor(rt: Runtime, input: z.output<typeof ReplySchema>, conversation
   const first = input.channel ?? conversation.lastInboundChannel ?? conversation.lastChannel;
   if (!first) throw new PolicyError(`conversation ${conversation.id} has no channel yet; pass one`);
   const kind = rt.channels.get(first)?.kind;
-  const rest = input.fallback ?? rt.settings.fallback[first] ?? (kind ? rt.settings.fallback[kind] : undefined) ?? [];
+  const rest =
+    input.fallback ?? rt.settings.fallback[first] ?? (kind ? rt.settings.fallback[kind] : undefined) ?? [];
   return [first, ...rest.filter((channel) => channel !== first)];
 }
 
 /** Picks the first channel of the chain that accepts the reply; a PolicyError lists every refusal. */
-export function pickRoute(rt: Runtime, chain: string[], parts: Part[], conversation: Conversation, customer: Customer, now: number): { route: Route; rest: string[] } {
+export function pickRoute(
+  rt: Runtime,
+  chain: string[],
+  parts: Part[],
+  conversation: Conversation,
+  customer: Customer,
+  now: number,
+): { route: Route; rest: string[] } {
   const refusals: string[] = [];
   for (let i = 0; i < chain.length; i++) {
     const result = route(rt, chain[i]!, parts, conversation, customer, now);
@@ -92,7 +135,16 @@ export function pickRoute(rt: Runtime, chain: string[], parts: Part[], conversat
 }
 
 /** Builds the outbound (or internal-note) message record. */
-export function outboundMessage(rt: Runtime, conversation: Conversation, parts: Part[], author: Author, chosen: Route, direction: 'outbound' | 'internal', now: number, meta: Message['meta']): Message {
+export function outboundMessage(
+  rt: Runtime,
+  conversation: Conversation,
+  parts: Part[],
+  author: Author,
+  chosen: Route,
+  direction: 'outbound' | 'internal',
+  now: number,
+  meta: Message['meta'],
+): Message {
   const message: Message = {
     id: rt.newId(),
     conversationId: conversation.id,
@@ -117,7 +169,9 @@ export function outboundMessage(rt: Runtime, conversation: Conversation, parts: 
 export function withOutbound(conversation: Conversation, message: Message, now: number): Conversation {
   const next: Conversation = {
     ...conversation,
-    channels: conversation.channels.includes(message.channel) ? conversation.channels : [...conversation.channels, message.channel],
+    channels: conversation.channels.includes(message.channel)
+      ? conversation.channels
+      : [...conversation.channels, message.channel],
     messageCount: conversation.messageCount + 1,
     lastMessageAt: message.createdAt,
     lastMessageAtMs: message.at,
@@ -125,7 +179,12 @@ export function withOutbound(conversation: Conversation, message: Message, now: 
     version: conversation.version + 1,
   };
   if (message.direction === 'outbound') next.lastChannel = message.channel;
-  if (message.direction === 'outbound' && next.firstResponseAt === undefined && message.author.type !== 'system') next.firstResponseAt = iso(now);
+  if (
+    message.direction === 'outbound' &&
+    next.firstResponseAt === undefined &&
+    message.author.type !== 'system'
+  )
+    next.firstResponseAt = iso(now);
   return next;
 }
 
@@ -144,20 +203,53 @@ export async function reply(rt: Runtime, conversationId: string, raw: ReplyInput
     if (!conversation) throw new NotFoundError(`conversation ${conversationId} not found`);
     const customer = await resolveCustomer(rt, conversation.customerId);
     const now = rt.clock();
-    const chain = direction === 'internal' ? [input.channel ?? 'internal'] : chainFor(rt, input, conversation);
-    const picked = direction === 'internal' ? { route: { channel: chain[0]!, kind: 'api' as ChannelKind, to: undefined }, rest: [] } : pickRoute(rt, chain, parts, conversation, customer, now);
+    const chain =
+      direction === 'internal' ? [input.channel ?? 'internal'] : chainFor(rt, input, conversation);
+    const picked =
+      direction === 'internal'
+        ? { route: { channel: chain[0]!, kind: 'api' as ChannelKind, to: undefined }, rest: [] }
+        : pickRoute(rt, chain, parts, conversation, customer, now);
     const meta = { ...(input.meta as Message['meta']) };
     if (picked.rest.length > 0) meta.fallback = picked.rest;
     const message = outboundMessage(rt, conversation, parts, author, picked.route, direction, now, meta);
     const updated = withOutbound(conversation, message, now);
-    const events: DeskEvent[] = [makeEvent(rt, direction === 'internal' ? 'message.sent' : 'message.queued', conversation.brandId, { message }, now)];
-    if (direction === 'outbound' && conversation.lastChannel !== undefined && conversation.lastChannel !== message.channel) {
-      events.push(makeEvent(rt, 'conversation.channel_switched', conversation.brandId, { conversationId: conversation.id, customerId: customer.id, from: conversation.lastChannel, to: message.channel, messageId: message.id }, now));
+    const events: DeskEvent[] = [
+      makeEvent(
+        rt,
+        direction === 'internal' ? 'message.sent' : 'message.queued',
+        conversation.brandId,
+        { message },
+        now,
+      ),
+    ];
+    if (
+      direction === 'outbound' &&
+      conversation.lastChannel !== undefined &&
+      conversation.lastChannel !== message.channel
+    ) {
+      events.push(
+        makeEvent(
+          rt,
+          'conversation.channel_switched',
+          conversation.brandId,
+          {
+            conversationId: conversation.id,
+            customerId: customer.id,
+            from: conversation.lastChannel,
+            to: message.channel,
+            messageId: message.id,
+          },
+          now,
+        ),
+      );
     }
     await commitAndEmit(rt, {
       conversations: [{ record: updated, expectedVersion: conversation.version }],
       messages: [{ record: message, expectedVersion: null }],
-      outbox: direction === 'outbound' ? [{ messageId: message.id, channel: message.channel, attempts: 0, notBefore: now }] : [],
+      outbox:
+        direction === 'outbound'
+          ? [{ messageId: message.id, channel: message.channel, attempts: 0, notBefore: now }]
+          : [],
       events,
     });
     return message;

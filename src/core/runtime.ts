@@ -1,7 +1,7 @@
+import type * as z from 'zod';
 import { ConflictError, NotFoundError, ValidationError } from '../model/errors.js';
 import type { DeskEvent, DeskEventPayloads, DeskEventType } from '../model/events.js';
 import type { Customer } from '../model/records.js';
-import type * as z from 'zod';
 import type { ChannelAdapter } from './channel.js';
 import type { DeskEmitter } from './emitter.js';
 import type { Store, WriteBatch } from './store.js';

@@ -2,7 +2,14 @@ import { StatusUpdate } from '../model/inbound.js';
 import type { Message, MessageStatus } from '../model/records.js';
 import { commitAndEmit, makeEvent, parseInput, type Runtime, withConflictRetry } from './runtime.js';
 
-const rank: Record<MessageStatus, number> = { received: 0, queued: 1, sent: 2, delivered: 3, read: 4, failed: 5 };
+const rank: Record<MessageStatus, number> = {
+  received: 0,
+  queued: 1,
+  sent: 2,
+  delivered: 3,
+  read: 4,
+  failed: 5,
+};
 
 /**
  * Whether a message may move from `from` to `to`: statuses only move forward
@@ -15,12 +22,23 @@ export function advances(from: MessageStatus, to: MessageStatus): boolean {
 }
 
 /** Writes a status move (when it advances) and emits `message.status`. */
-export async function moveStatus(rt: Runtime, message: Message, status: MessageStatus, error?: Message['error']): Promise<Message> {
+export async function moveStatus(
+  rt: Runtime,
+  message: Message,
+  status: MessageStatus,
+  error?: Message['error'],
+): Promise<Message> {
   if (!advances(message.status, status)) return message;
   const updated: Message = { ...message, status, version: message.version + 1 };
   if (error) updated.error = error;
-  const event = makeEvent(rt, 'message.status', message.brandId, { message: updated, previous: message.status });
-  await commitAndEmit(rt, { messages: [{ record: updated, expectedVersion: message.version }], events: [event] });
+  const event = makeEvent(rt, 'message.status', message.brandId, {
+    message: updated,
+    previous: message.status,
+  });
+  await commitAndEmit(rt, {
+    messages: [{ record: updated, expectedVersion: message.version }],
+    events: [event],
+  });
   return updated;
 }
 
@@ -41,7 +59,12 @@ export async function updateStatus(rt: Runtime, input: StatusUpdate): Promise<Me
  * Matches a provider's echo of our own outbound message (by external id, or by the idempotency
  * key we sent, which is the message id). Echoes are never stored as new messages.
  */
-export async function matchEcho(rt: Runtime, channel: string, externalId: string, idempotencyKey?: string): Promise<Message | undefined> {
+export async function matchEcho(
+  rt: Runtime,
+  channel: string,
+  externalId: string,
+  idempotencyKey?: string,
+): Promise<Message | undefined> {
   const byExternal = await rt.store.getMessageByExternalId(channel, externalId);
   if (byExternal) return byExternal;
   if (idempotencyKey === undefined) return undefined;

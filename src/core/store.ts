@@ -1,4 +1,4 @@
-import type { LoggedEvent, DeskEvent } from '../model/events.js';
+import type { DeskEvent, LoggedEvent } from '../model/events.js';
 import type { Conversation, ConversationStatus, Customer, MergeRecord, Message } from '../model/records.js';
 
 /** A position in a time-ordered list: epoch ms, then id as the tie-break. */

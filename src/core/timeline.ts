@@ -2,7 +2,7 @@ import { NotFoundError } from '../model/errors.js';
 import type { Message } from '../model/records.js';
 import { decodeCursor } from './cursor.js';
 import type { RangeReader } from './paging.js';
-import { resolveCustomer, type Runtime } from './runtime.js';
+import { type Runtime, resolveCustomer } from './runtime.js';
 import type { MessageScope, Position } from './store.js';
 
 /**

@@ -184,19 +184,34 @@ export interface Desk {
   merge(keepId: string, mergeId: string, options?: { reason?: MergeRecord['reason'] }): Promise<MergeRecord>;
   unmerge(mergeId: string): Promise<Customer>;
 
-  context(query: { customerId: string } | { conversationId: string }, options?: { limit?: number }): Promise<DeskContext>;
+  context(
+    query: { customerId: string } | { conversationId: string },
+    options?: { limit?: number },
+  ): Promise<DeskContext>;
   timeline(customerId: string, options?: PageOptions): Paginator<Message>;
 
   readonly customers: {
     get(id: string): Promise<Customer>;
     /** Follows merges: the live customer an id resolves to. */
     resolve(id: string): Promise<Customer>;
-    update(id: string, patch: { displayName?: string; traits?: Record<string, Json | undefined> }): Promise<Customer>;
+    update(
+      id: string,
+      patch: { displayName?: string; traits?: Record<string, Json | undefined> },
+    ): Promise<Customer>;
   };
   readonly conversations: {
     get(id: string): Promise<Conversation>;
-    list(query?: { customerId?: string; status?: ConversationStatus[]; limit?: number; before?: string }): Promise<Page<Conversation>>;
-    update(id: string, patch: ConversationPatch, options?: { expectedVersion?: number }): Promise<Conversation>;
+    list(query?: {
+      customerId?: string;
+      status?: ConversationStatus[];
+      limit?: number;
+      before?: string;
+    }): Promise<Page<Conversation>>;
+    update(
+      id: string,
+      patch: ConversationPatch,
+      options?: { expectedVersion?: number },
+    ): Promise<Conversation>;
     messages(id: string, options?: PageOptions): Paginator<Message>;
   };
   readonly outbox: {

@@ -32,8 +32,11 @@ export const DEFAULT_CONTENT_TYPES: readonly string[] = [
 /** Default `maxBodyBytes`: 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
-/** An adapter that may narrow the content types it accepts (an optional extension of `ChannelAdapter`). */
-type ContentTypedAdapter = ChannelAdapter & { readonly contentTypes?: readonly string[] };
+/**
+ * An adapter that declares the content types its webhooks use (lowercase media types); the
+ * webhook handler answers 415 to any other. Without `contentTypes`, {@link DEFAULT_CONTENT_TYPES}.
+ */
+export type ContentTypedAdapter = ChannelAdapter & { readonly contentTypes?: readonly string[] };
 
 /**
  * An HTTP-level refusal with its status and JSON error code, thrown inside the webhook pipeline
@@ -76,7 +79,11 @@ export function jsonError(
   const error = options.field === undefined ? { code, message } : { code, message, field: options.field };
   return new Response(JSON.stringify({ error }), {
     status,
-    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...options.headers },
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+      ...options.headers,
+    },
   });
 }
 
@@ -87,7 +94,8 @@ export function jsonError(
  * with a generic message, logged through `logger` (the stack never reaches the caller).
  */
 export function errorToResponse(error: unknown, logger: Pick<Logger, 'error'> = console): Response {
-  if (error instanceof HttpRefusal) return jsonError(error.status, error.code, error.message, { headers: error.headers });
+  if (error instanceof HttpRefusal)
+    return jsonError(error.status, error.code, error.message, { headers: error.headers });
   if (isThreadlineError(error)) {
     const status = statusByCode[error.code] ?? 500;
     if (status >= 500) {
@@ -96,7 +104,8 @@ export function errorToResponse(error: unknown, logger: Pick<Logger, 'error'> = 
         headers: { 'retry-after': '5' },
       });
     }
-    const field = error instanceof ValidationError || error.name === 'ValidationError' ? fieldOf(error) : undefined;
+    const field =
+      error instanceof ValidationError || error.name === 'ValidationError' ? fieldOf(error) : undefined;
     return jsonError(status, error.code, error.message, field === undefined ? {} : { field });
   }
   logger.error('threadline webhook: unexpected error', error);
@@ -183,7 +192,11 @@ function assertContentType(adapter: ContentTypedAdapter, raw: RawRequest): void 
   const given = mediaType(raw.headers['content-type']);
   if (accepted.includes(given)) return;
   const shown = given === '' ? 'none' : given;
-  throw new HttpRefusal(415, 'UNSUPPORTED_MEDIA_TYPE', `Content type ${shown} is not accepted; send ${accepted.join(', ')}.`);
+  throw new HttpRefusal(
+    415,
+    'UNSUPPORTED_MEDIA_TYPE',
+    `Content type ${shown} is not accepted; send ${accepted.join(', ')}.`,
+  );
 }
 
 function replyToResponse(reply: WebhookReply): Response {
@@ -198,12 +211,22 @@ function loggerOf(desk: Desk, options: WebhookOptions): Pick<Logger, 'error'> {
   return own && typeof own.error === 'function' ? own : console;
 }
 
-async function runPipeline(desk: Desk, channelId: string, request: Request, options: WebhookOptions): Promise<Response> {
+async function runPipeline(
+  desk: Desk,
+  channelId: string,
+  request: Request,
+  options: WebhookOptions,
+): Promise<Response> {
   const adapter = desk.channels.get(channelId) as ContentTypedAdapter | undefined;
   if (!adapter) throw new HttpRefusal(404, 'NOT_FOUND', `No channel with id ${JSON.stringify(channelId)}.`);
   const body = await readBody(request, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
   const method = request.method.toUpperCase();
-  const raw: RawRequest = { method, url: publicUrlOf(request, options.publicUrl), headers: headersOf(request), body };
+  const raw: RawRequest = {
+    method,
+    url: publicUrlOf(request, options.publicUrl),
+    headers: headersOf(request),
+    body,
+  };
   const challenge = await adapter.handshake?.(raw);
   if (challenge) return replyToResponse(challenge);
   assertMethod(adapter, method);
@@ -211,7 +234,9 @@ async function runPipeline(desk: Desk, channelId: string, request: Request, opti
   await adapter.verify(raw);
   const events = await adapter.parse(raw);
   await desk.ingest(adapter.id, events);
-  return adapter.acknowledge ? replyToResponse(adapter.acknowledge(raw, events)) : new Response(null, { status: 200 });
+  return adapter.acknowledge
+    ? replyToResponse(adapter.acknowledge(raw, events))
+    : new Response(null, { status: 200 });
 }
 
 /**

@@ -121,7 +121,13 @@ export class DeliveryError extends ThreadlineError {
   readonly providerCode: string | undefined;
   constructor(
     message: string,
-    details: { retryable: boolean; retryAfterMs?: number; status?: number; providerCode?: string; cause?: unknown },
+    details: {
+      retryable: boolean;
+      retryAfterMs?: number;
+      status?: number;
+      providerCode?: string;
+      cause?: unknown;
+    },
   ) {
     super('DELIVERY', message, { cause: details.cause });
     this.name = 'DeliveryError';
@@ -145,5 +151,7 @@ const names = new Set([
 
 /** True for any Threadline error, across realms and duplicated bundles. */
 export function isThreadlineError(value: unknown): value is ThreadlineError {
-  return value instanceof Error && names.has(value.name) && typeof (value as ThreadlineError).code === 'string';
+  return (
+    value instanceof Error && names.has(value.name) && typeof (value as ThreadlineError).code === 'string'
+  );
 }

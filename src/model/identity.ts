@@ -59,22 +59,33 @@ function fail(kind: IdentityKind, message: string): never {
  * Brazil moved mobile numbers to nine digits (a leading 9) in 2012-2016, but WhatsApp still
  * reports many as the old eight-digit form, so one person arrives as two numbers. The
  * library validates; this puts the ninth digit back for mobile ranges (subscriber 6-9).
- * Mexico dropped the mobile `1` after +52 in 2019; WhatsApp still sends `+521...`.
  */
 function fixCountryQuirks(e164: string): string {
   const br = /^\+55(\d{2})([6-9]\d{7})$/.exec(e164);
-  if (br) return `+55${br[1]}9${br[2]}`;
-  const mx = /^\+521(\d{10})$/.exec(e164);
-  if (mx) return `+52${mx[1]}`;
-  return e164;
+  return br ? `+55${br[1]}9${br[2]}` : e164;
+}
+
+/**
+ * Mexico dropped the mobile `1` after +52 in 2019, but WhatsApp still sends `+521...`, which is no
+ * longer a possible number; it is dropped before parsing.
+ */
+function dropMexicanMobileOne(input: string): string {
+  const digits = input.replace(/[\s().-]/g, '');
+  const mx = /^\+521(\d{10})$/.exec(digits);
+  return mx ? `+52${mx[1]}` : input;
 }
 
 /** Normalizes a phone number to E.164, or throws a ValidationError. */
-export function normalizePhone(raw: string, options: NormalizeOptions = {}, kind: IdentityKind = 'phone'): string {
-  const input = raw.trim().replace(/^whatsapp:/i, '');
+export function normalizePhone(
+  raw: string,
+  options: NormalizeOptions = {},
+  kind: IdentityKind = 'phone',
+): string {
+  const input = dropMexicanMobileOne(raw.trim().replace(/^whatsapp:/i, ''));
   const parsed = parsePhoneNumberFromString(input, options.defaultCountry);
   if (!parsed?.isPossible()) {
-    const hint = input.startsWith('+') || options.defaultCountry ? '' : ' (no country code and no defaultCountry set)';
+    const hint =
+      input.startsWith('+') || options.defaultCountry ? '' : ' (no country code and no defaultCountry set)';
     fail(kind, `not a valid phone number: ${JSON.stringify(raw)}${hint}`);
   }
   return fixCountryQuirks(parsed.number);
@@ -85,12 +96,17 @@ export function normalizeEmail(raw: string): string {
   const trimmed = raw.trim();
   const angle = /<([^<>]+)>\s*$/.exec(trimmed);
   const address = (angle ? angle[1]! : trimmed).trim().toLowerCase();
-  if (address.length > 254 || !emailShape.test(address)) fail('email', `not a valid email address: ${JSON.stringify(raw)}`);
+  if (address.length > 254 || !emailShape.test(address))
+    fail('email', `not a valid email address: ${JSON.stringify(raw)}`);
   return address;
 }
 
 /** Normalizes an identity value for its kind. Throws ValidationError when it cannot. */
-export function normalizeIdentityValue(kind: IdentityKind, value: string, options: NormalizeOptions = {}): string {
+export function normalizeIdentityValue(
+  kind: IdentityKind,
+  value: string,
+  options: NormalizeOptions = {},
+): string {
   if (kind === 'email') return normalizeEmail(value);
   if (phoneKinds.has(kind)) return normalizePhone(value, options, kind);
   const trimmed = value.trim();

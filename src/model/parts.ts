@@ -52,7 +52,13 @@ export const FormPart = z.object({
   type: z.literal('form'),
   formId: z.string().max(256).optional(),
   fields: z
-    .array(z.object({ name: z.string().min(1).max(256), label: z.string().max(1024).optional(), value: z.string().max(MAX_TEXT_LENGTH) }))
+    .array(
+      z.object({
+        name: z.string().min(1).max(256),
+        label: z.string().max(1024).optional(),
+        value: z.string().max(MAX_TEXT_LENGTH),
+      }),
+    )
     .max(200),
 });
 /** A reaction (emoji) to an earlier message, by the provider's message id. */

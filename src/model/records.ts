@@ -133,9 +133,15 @@ export const MergeRecord = z.object({
   movedConversationIds: z.array(z.string()),
   movedIdentities: z.array(Identity),
   /** The kept customer before the merge (traits, displayName, identities), for exact undo. */
-  keptBefore: z.object({ traits: JsonRecord, displayName: z.string().optional(), identities: z.array(Identity) }),
+  keptBefore: z.object({
+    traits: JsonRecord,
+    displayName: z.string().optional(),
+    identities: z.array(Identity),
+  }),
   /** Trait keys where both had a value: which side won (always the kept side) and what was dropped. */
-  traitConflicts: z.array(z.object({ key: z.string(), winner: z.enum(['kept', 'merged']), kept: Json, merged: Json })),
+  traitConflicts: z.array(
+    z.object({ key: z.string(), winner: z.enum(['kept', 'merged']), kept: Json, merged: Json }),
+  ),
   /** Trait keys filled on the kept customer from the merged one. */
   filledTraits: z.array(z.string()),
   undoneAt: iso.optional(),

@@ -1,2 +1,15 @@
-export { type ContractContext, type ContractSkip, describeStoreContract, type StoreContractOptions, storeContractTests } from './store-contract.js';
+export {
+  type ChannelContractCases,
+  type ChannelContractOptions,
+  channelContractTests,
+  describeChannelContract,
+  tamper,
+} from './channel-contract.js';
 export { makeConversation, makeCustomer, makeEvent, makeMessage, testId } from './records.js';
+export {
+  type ContractContext,
+  type ContractSkip,
+  describeStoreContract,
+  type StoreContractOptions,
+  storeContractTests,
+} from './store-contract.js';

@@ -1,5 +1,5 @@
-import type { Conversation, Customer, Message } from '../model/records.js';
 import type { DeskEvent } from '../model/events.js';
+import type { Conversation, Customer, Message } from '../model/records.js';
 
 let counter = 0;
 /** A unique, sortable id for test records (`<prefix>-<zero-padded counter>`). */
@@ -45,7 +45,11 @@ export function makeConversation(customerId: string, overrides: Partial<Conversa
 }
 
 /** A valid inbound text message for store tests, at `T0 + offsetMs`; override any field. */
-export function makeMessage(conversation: Conversation, offsetMs: number, overrides: Partial<Message> = {}): Message {
+export function makeMessage(
+  conversation: Conversation,
+  offsetMs: number,
+  overrides: Partial<Message> = {},
+): Message {
   const at = T0 + offsetMs;
   return {
     id: testId('msg'),
@@ -67,5 +71,11 @@ export function makeMessage(conversation: Conversation, offsetMs: number, overri
 
 /** A `message.received` event for a message. */
 export function makeEvent(message: Message): DeskEvent {
-  return { id: testId('evt'), type: 'message.received', at: message.createdAt, brandId: message.brandId, message };
+  return {
+    id: testId('evt'),
+    type: 'message.received',
+    at: message.createdAt,
+    brandId: message.brandId,
+    message,
+  };
 }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Store, WriteBatch } from '../core/store.js';
+import type { Store } from '../core/store.js';
 import { ConflictError } from '../model/errors.js';
 import { identityKey } from '../model/identity.js';
 import type { Customer } from '../model/records.js';
@@ -47,14 +47,24 @@ async function expectConflict(promise: Promise<unknown>): Promise<void> {
 /** Commits a customer with one conversation; returns both. */
 async function seed(store: Store, customer: Customer = makeCustomer()) {
   const conversation = makeConversation(customer.id);
-  await store.commit({ customers: [{ record: customer, expectedVersion: null }], conversations: [{ record: conversation, expectedVersion: null }] });
+  await store.commit({
+    customers: [{ record: customer, expectedVersion: null }],
+    conversations: [{ record: conversation, expectedVersion: null }],
+  });
   return { customer, conversation };
 }
 
 const cases: Record<string, Case> = {
   'records round-trip unchanged': async ({ store, reopened }) => {
-    const { customer, conversation } = await seed(store, makeCustomer({ displayName: 'Ann', traits: { plan: 'pro', n: 3, nested: { a: [1, null] } } }));
-    const message = makeMessage(conversation, 5, { externalId: 'SM1', meta: { subject: 'Hello', references: ['a', 'b'] }, replyTo: 'x@y' });
+    const { customer, conversation } = await seed(
+      store,
+      makeCustomer({ displayName: 'Ann', traits: { plan: 'pro', n: 3, nested: { a: [1, null] } } }),
+    );
+    const message = makeMessage(conversation, 5, {
+      externalId: 'SM1',
+      meta: { subject: 'Hello', references: ['a', 'b'] },
+      replyTo: 'x@y',
+    });
     await store.commit({ messages: [{ record: message, expectedVersion: null }] });
     const s = await reopened();
     expect(await s.getCustomer(customer.id)).toEqual(customer);
@@ -67,35 +77,74 @@ const cases: Record<string, Case> = {
   'a stale version or a second create is a conflict and writes nothing': async ({ store, reopened }) => {
     const { customer, conversation } = await seed(store);
     const message = makeMessage(conversation, 1);
-    await expectConflict(store.commit({ customers: [{ record: { ...customer, displayName: 'X', version: 2 }, expectedVersion: 5 }], messages: [{ record: message, expectedVersion: null }] }));
-    await expectConflict(store.commit({ messages: [{ record: message, expectedVersion: null }], conversations: [{ record: conversation, expectedVersion: null }] }));
+    await expectConflict(
+      store.commit({
+        customers: [{ record: { ...customer, displayName: 'X', version: 2 }, expectedVersion: 5 }],
+        messages: [{ record: message, expectedVersion: null }],
+      }),
+    );
+    await expectConflict(
+      store.commit({
+        messages: [{ record: message, expectedVersion: null }],
+        conversations: [{ record: conversation, expectedVersion: null }],
+      }),
+    );
     const s = await reopened();
     expect(await s.getMessage(message.id)).toBeUndefined();
     expect((await s.getCustomer(customer.id))?.displayName).toBeUndefined();
-    await s.commit({ customers: [{ record: { ...customer, displayName: 'Y', version: 2 }, expectedVersion: 1 }] });
+    await s.commit({
+      customers: [{ record: { ...customer, displayName: 'Y', version: 2 }, expectedVersion: 1 }],
+    });
     expect((await s.getCustomer(customer.id))?.version).toBe(2);
   },
   'concurrent writers with the same expected version: exactly one wins': async ({ store }) => {
     const { customer } = await seed(store);
-    const attempts = Array.from({ length: 5 }, (_, i) => store.commit({ customers: [{ record: { ...customer, displayName: `n${i}`, version: 2 }, expectedVersion: 1 }] }));
+    const attempts = Array.from({ length: 5 }, (_, i) =>
+      store.commit({
+        customers: [{ record: { ...customer, displayName: `n${i}`, version: 2 }, expectedVersion: 1 }],
+      }),
+    );
     const results = await Promise.allSettled(attempts);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(ConflictError);
   },
-  'a duplicate channel + externalId is a conflict and the batch writes nothing': async ({ store, reopened }) => {
+  'a duplicate channel + externalId is a conflict and the batch writes nothing': async ({
+    store,
+    reopened,
+  }) => {
     const { customer, conversation } = await seed(store);
-    await store.commit({ messages: [{ record: makeMessage(conversation, 1, { externalId: 'E1' }), expectedVersion: null }] });
+    await store.commit({
+      messages: [{ record: makeMessage(conversation, 1, { externalId: 'E1' }), expectedVersion: null }],
+    });
     const again = makeMessage(conversation, 2, { externalId: 'E1' });
     const touched = { ...conversation, messageCount: 9, version: 2 };
-    await expectConflict(store.commit({ conversations: [{ record: touched, expectedVersion: 1 }], messages: [{ record: again, expectedVersion: null }], events: [makeEvent(again)] }));
-    const twice = [makeMessage(conversation, 3, { externalId: 'E2' }), makeMessage(conversation, 4, { externalId: 'E2' })];
-    await expectConflict(store.commit({ messages: twice.map((record) => ({ record, expectedVersion: null })) }));
+    await expectConflict(
+      store.commit({
+        conversations: [{ record: touched, expectedVersion: 1 }],
+        messages: [{ record: again, expectedVersion: null }],
+        events: [makeEvent(again)],
+      }),
+    );
+    const twice = [
+      makeMessage(conversation, 3, { externalId: 'E2' }),
+      makeMessage(conversation, 4, { externalId: 'E2' }),
+    ];
+    await expectConflict(
+      store.commit({ messages: twice.map((record) => ({ record, expectedVersion: null })) }),
+    );
     const s = await reopened();
     expect(await s.getMessage(again.id)).toBeUndefined();
     expect((await s.getConversation(conversation.id))?.version).toBe(1);
     expect(await s.readEvents({ limit: 10 })).toEqual([]);
     expect(await s.countMessages({ customerId: customer.id })).toBe(1);
-    await s.commit({ messages: [{ record: makeMessage(conversation, 5, { externalId: 'E1', channel: 'whatsapp' }), expectedVersion: null }] });
+    await s.commit({
+      messages: [
+        {
+          record: makeMessage(conversation, 5, { externalId: 'E1', channel: 'whatsapp' }),
+          expectedVersion: null,
+        },
+      ],
+    });
     expect(await s.countMessages({ conversationId: conversation.id })).toBe(2);
   },
   'the identity index follows customers and refuses a second owner': async ({ store, reopened }) => {
@@ -106,12 +155,26 @@ const cases: Record<string, Case> = {
     const key = identityKey('phone', '+14155550100');
     expect((await store.findCustomerByIdentity('default', key))?.id).toBe(ann.id);
     expect(await store.findCustomerByIdentity('other-brand', key)).toBeUndefined();
-    expect((await store.findCustomerByIdentity('default', identityKey('whatsapp', '+14155550100')))?.id).toBe(ann.id);
-    await expectConflict(store.commit({ customers: [{ record: { ...bob, identities: [...bob.identities, phone('+14155550100')], version: 2 }, expectedVersion: 1 }] }));
+    expect((await store.findCustomerByIdentity('default', identityKey('whatsapp', '+14155550100')))?.id).toBe(
+      ann.id,
+    );
+    await expectConflict(
+      store.commit({
+        customers: [
+          {
+            record: { ...bob, identities: [...bob.identities, phone('+14155550100')], version: 2 },
+            expectedVersion: 1,
+          },
+        ],
+      }),
+    );
     // Moving an identity between customers in one batch (a merge) is allowed.
     await store.commit({
       customers: [
-        { record: { ...bob, identities: [...bob.identities, phone('+14155550100')], version: 2 }, expectedVersion: 1 },
+        {
+          record: { ...bob, identities: [...bob.identities, phone('+14155550100')], version: 2 },
+          expectedVersion: 1,
+        },
         { record: { ...ann, identities: [], mergedInto: bob.id, version: 2 }, expectedVersion: 1 },
       ],
     });
@@ -125,18 +188,31 @@ const cases: Record<string, Case> = {
     await store.commit({ conversations: [{ record: other, expectedVersion: null }] });
     const offsets = [50, 10, 30, 20, 40, 60, 0];
     const messages = offsets.map((offset, i) => makeMessage(i % 2 ? other : conversation, offset));
-    for (const message of messages) await store.commit({ messages: [{ record: message, expectedVersion: null }] });
+    for (const message of messages)
+      await store.commit({ messages: [{ record: message, expectedVersion: null }] });
     const s = await reopened();
     const byTime = [...messages].sort((a, b) => a.at - b.at);
     const newest = await s.listMessages({ customerId: customer.id }, { limit: 3 });
-    expect(newest.map((m) => m.at)).toEqual(byTime.slice(-3).reverse().map((m) => m.at));
+    expect(newest.map((m) => m.at)).toEqual(
+      byTime
+        .slice(-3)
+        .reverse()
+        .map((m) => m.at),
+    );
     const older = await s.listMessages({ customerId: customer.id }, { limit: 3, before: newest[2]! });
-    expect(older.map((m) => m.id)).toEqual(byTime.slice(1, 4).reverse().map((m) => m.id));
+    expect(older.map((m) => m.id)).toEqual(
+      byTime
+        .slice(1, 4)
+        .reverse()
+        .map((m) => m.id),
+    );
     const after = await s.listMessages({ customerId: customer.id }, { limit: 10, after: byTime[1]! });
     expect(after.map((m) => m.id)).toEqual(byTime.slice(2).map((m) => m.id));
     const inConversation = await s.listMessages({ conversationId: conversation.id }, { limit: 10 });
     expect(inConversation.every((m) => m.conversationId === conversation.id)).toBe(true);
-    expect(inConversation.map((m) => m.at)).toEqual([...inConversation.map((m) => m.at)].sort((a, b) => b - a));
+    expect(inConversation.map((m) => m.at)).toEqual(
+      [...inConversation.map((m) => m.at)].sort((a, b) => b - a),
+    );
     expect(await s.countMessages({ customerId: customer.id })).toBe(7);
     expect(await s.countMessages({ conversationId: conversation.id })).toBe(4);
     expect(await s.countMessages({ conversationId: 'none' })).toBe(0);
@@ -148,30 +224,49 @@ const cases: Record<string, Case> = {
     await store.commit({ messages: [{ record: message, expectedVersion: null }] });
     await store.commit({
       conversations: [{ record: { ...conversation, customerId: other.id, version: 2 }, expectedVersion: 1 }],
-      messages: [{ record: { ...message, customerId: other.id, status: 'read', version: 2 }, expectedVersion: 1 }],
+      messages: [
+        { record: { ...message, customerId: other.id, status: 'read', version: 2 }, expectedVersion: 1 },
+      ],
     });
     const s = await reopened();
     expect(await s.countMessages({ customerId: customer.id })).toBe(0);
-    expect((await s.listMessages({ customerId: other.id }, { limit: 5 })).map((m) => m.status)).toEqual(['read']);
-    expect((await s.listConversations({ customerId: other.id, limit: 10 })).map((c) => c.id)).toContain(conversation.id);
+    expect((await s.listMessages({ customerId: other.id }, { limit: 5 })).map((m) => m.status)).toEqual([
+      'read',
+    ]);
+    expect((await s.listConversations({ customerId: other.id, limit: 10 })).map((c) => c.id)).toContain(
+      conversation.id,
+    );
     expect(await s.listConversations({ customerId: customer.id, limit: 10 })).toEqual([]);
   },
   'conversations list newest first with filters': async ({ store, reopened }) => {
     const customer = makeCustomer();
     await store.commit({ customers: [{ record: customer, expectedVersion: null }] });
-    const conversations = ['open', 'resolved', 'open', 'pending'].map((status) => makeConversation(customer.id, { status: status as 'open' }));
+    const conversations = ['open', 'resolved', 'open', 'pending'].map((status) =>
+      makeConversation(customer.id, { status: status as 'open' }),
+    );
     conversations.push(makeConversation(customer.id, { brandId: 'b2' }));
-    for (const record of conversations) await store.commit({ conversations: [{ record, expectedVersion: null }] });
+    for (const record of conversations)
+      await store.commit({ conversations: [{ record, expectedVersion: null }] });
     const s = await reopened();
     const all = await s.listConversations({ customerId: customer.id, limit: 10 });
     expect(all.map((c) => c.id)).toEqual(conversations.map((c) => c.id).reverse());
-    const open = await s.listConversations({ customerId: customer.id, status: ['open'], brandId: 'default', limit: 10 });
+    const open = await s.listConversations({
+      customerId: customer.id,
+      status: ['open'],
+      brandId: 'default',
+      limit: 10,
+    });
     expect(open.map((c) => c.id)).toEqual([conversations[2]!.id, conversations[0]!.id]);
     const page = await s.listConversations({ limit: 2, beforeId: conversations[3]!.id });
     expect(page.map((c) => c.id)).toEqual([conversations[2]!.id, conversations[1]!.id]);
   },
   'outbox claims are leased, exclusive and expire': async ({ store, reopened }) => {
-    const entries = ['m1', 'm2', 'm3'].map((messageId, i) => ({ messageId, channel: 'sms', attempts: 0, notBefore: i === 2 ? 5_000 : 0 }));
+    const entries = ['m1', 'm2', 'm3'].map((messageId, i) => ({
+      messageId,
+      channel: 'sms',
+      attempts: 0,
+      notBefore: i === 2 ? 5_000 : 0,
+    }));
     await store.commit({ outbox: entries });
     const [a, b] = await Promise.all([
       store.claimOutbox({ now: 1_000, leaseMs: 1_000, owner: 'a', limit: 10 }),
@@ -190,20 +285,35 @@ const cases: Record<string, Case> = {
   'the event log reads from a cursor, in commit order': async ({ store, reopened }) => {
     const { conversation } = await seed(store);
     const messages = Array.from({ length: 5 }, (_, i) => makeMessage(conversation, i));
-    for (const message of messages) await store.commit({ messages: [{ record: message, expectedVersion: null }], events: [makeEvent(message)] });
+    for (const message of messages)
+      await store.commit({
+        messages: [{ record: message, expectedVersion: null }],
+        events: [makeEvent(message)],
+      });
     const s = await reopened();
     const first = await s.readEvents({ limit: 2 });
     expect(first.map((e) => e.event.id)).toHaveLength(2);
     const rest = await s.readEvents({ after: first[1]!.cursor, limit: 10 });
-    const ids = [...first, ...rest].map((e) => (e.event.type === 'message.received' ? e.event.message.id : ''));
+    const ids = [...first, ...rest].map((e) =>
+      e.event.type === 'message.received' ? e.event.message.id : '',
+    );
     expect(ids).toEqual(messages.map((m) => m.id));
     expect(await s.readEvents({ after: rest[rest.length - 1]!.cursor, limit: 10 })).toEqual([]);
   },
   'merge records round-trip': async ({ store, reopened }) => {
     const merge = {
-      id: 'merge-1', brandId: 'default', keptId: 'a', mergedId: 'b', reason: 'api' as const, at: '2026-01-01T00:00:00.000Z',
-      movedConversationIds: ['c1'], movedIdentities: [phone('+14155550100')], keptBefore: { traits: { x: 1 }, identities: [] },
-      traitConflicts: [{ key: 'plan', winner: 'kept' as const, kept: 'pro', merged: 'free' }], filledTraits: ['x'], version: 1,
+      id: 'merge-1',
+      brandId: 'default',
+      keptId: 'a',
+      mergedId: 'b',
+      reason: 'api' as const,
+      at: '2026-01-01T00:00:00.000Z',
+      movedConversationIds: ['c1'],
+      movedIdentities: [phone('+14155550100')],
+      keptBefore: { traits: { x: 1 }, identities: [] },
+      traitConflicts: [{ key: 'plan', winner: 'kept' as const, kept: 'pro', merged: 'free' }],
+      filledTraits: ['x'],
+      version: 1,
     };
     await store.commit({ merges: [{ record: merge, expectedVersion: null }] });
     await expectConflict(store.commit({ merges: [{ record: merge, expectedVersion: null }] }));
@@ -221,7 +331,11 @@ const cases: Record<string, Case> = {
  * describeStoreContract('my-driver', async () => myStore({ ... }));
  * ```
  */
-export function describeStoreContract(name: string, factory: () => Store | Promise<Store>, options: StoreContractOptions = {}): void {
+export function describeStoreContract(
+  name: string,
+  factory: () => Store | Promise<Store>,
+  options: StoreContractOptions = {},
+): void {
   const skipped = new Map<string, string>();
   for (const entry of options.skip ?? []) for (const test of entry.tests) skipped.set(test, entry.reason);
   describe(`store contract: ${name}`, () => {
@@ -255,5 +369,3 @@ export function describeStoreContract(name: string, factory: () => Store | Promi
 
 /** Names of every contract test, for `skip` lists. */
 export const storeContractTests: readonly string[] = Object.keys(cases);
-
-

@@ -1,4 +1,4 @@
-import { describeStoreContract } from '../../src/testing/index.js';
 import { memoryStore } from '../../src/stores/memory/index.js';
+import { describeStoreContract } from '../../src/testing/index.js';
 
 describeStoreContract('memory', () => memoryStore());

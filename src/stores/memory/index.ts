@@ -1,4 +1,12 @@
-import type { ClaimOptions, ConversationQuery, MessageScope, OutboxEntry, Range, Store, WriteBatch } from '../../core/store.js';
+import type {
+  ClaimOptions,
+  ConversationQuery,
+  MessageScope,
+  OutboxEntry,
+  Range,
+  Store,
+  WriteBatch,
+} from '../../core/store.js';
 import type { LoggedEvent } from '../../model/events.js';
 import type { Conversation, Customer, MergeRecord, Message } from '../../model/records.js';
 import { MemoryState } from './state.js';

@@ -1,4 +1,12 @@
-import type { ClaimOptions, ConversationQuery, MessageScope, OutboxEntry, Put, Range, WriteBatch } from '../../core/store.js';
+import type {
+  ClaimOptions,
+  ConversationQuery,
+  MessageScope,
+  OutboxEntry,
+  Put,
+  Range,
+  WriteBatch,
+} from '../../core/store.js';
 import { ConflictError } from '../../model/errors.js';
 import type { LoggedEvent } from '../../model/events.js';
 import { identityKey } from '../../model/identity.js';
@@ -22,7 +30,9 @@ const ownerKey = (brandId: string, key: string) => brandId + SEP + key;
 
 function customerKeys(customer: Customer | undefined): string[] {
   if (!customer || customer.mergedInto !== undefined) return [];
-  return customer.identities.map((identity) => ownerKey(customer.brandId, identityKey(identity.kind, identity.value)));
+  return customer.identities.map((identity) =>
+    ownerKey(customer.brandId, identityKey(identity.kind, identity.value)),
+  );
 }
 
 function insertId(list: string[], id: string): void {
@@ -33,6 +43,16 @@ function insertId(list: string[], id: string): void {
     while (i > 0 && list[i - 1]! > id) i--;
     if (list[i - 1] !== id) list.splice(i, 0, id);
   }
+}
+
+/** The list under `key`, created empty on first use. */
+function listFor<T>(map: Map<string, T[]>, key: string): T[] {
+  let list = map.get(key);
+  if (!list) {
+    list = [];
+    map.set(key, list);
+  }
+  return list;
 }
 
 function removeId(list: string[] | undefined, id: string): void {
@@ -79,7 +99,9 @@ export class MemoryState {
       if (expectedVersion !== null || record.externalId === undefined) continue;
       const key = externalKey(record.channel, record.externalId);
       if (this.byExternal.has(key) || seen.has(key)) {
-        throw new ConflictError(`message ${record.externalId} on channel ${record.channel} is already stored`);
+        throw new ConflictError(
+          `message ${record.externalId} on channel ${record.channel} is already stored`,
+        );
       }
       seen.add(key);
     }
@@ -88,7 +110,8 @@ export class MemoryState {
   private checkIdentities(puts: Put<Customer>[] | undefined): void {
     if (!puts?.length) return;
     const released = new Set<string>();
-    for (const { record } of puts) for (const key of customerKeys(this.customers.get(record.id))) released.add(key);
+    for (const { record } of puts)
+      for (const key of customerKeys(this.customers.get(record.id))) released.add(key);
     const claimed = new Map<string, string>();
     for (const { record } of puts) {
       for (const key of customerKeys(record)) {
@@ -118,7 +141,8 @@ export class MemoryState {
     if (!batch.events?.length) return [];
     const logged = batch.events.map((event) => ({ cursor: String(this.nextSeq++), event }));
     for (const entry of logged) this.events.push(entry);
-    if (this.events.length > this.eventRetention * 1.25) this.events = this.events.slice(-this.eventRetention);
+    if (this.events.length > this.eventRetention * 1.25)
+      this.events = this.events.slice(-this.eventRetention);
     return logged;
   }
 
@@ -134,9 +158,7 @@ export class MemoryState {
     if (!previous) insertId(this.conversationIds, record.id);
     if (previous?.customerId !== record.customerId) {
       if (previous) removeId(this.conversationsByCustomer.get(previous.customerId), record.id);
-      let list = this.conversationsByCustomer.get(record.customerId);
-      if (!list) this.conversationsByCustomer.set(record.customerId, (list = []));
-      insertId(list, record.id);
+      insertId(listFor(this.conversationsByCustomer, record.customerId), record.id);
     }
     this.conversations.set(record.id, record);
   }
@@ -144,20 +166,31 @@ export class MemoryState {
   private putMessage(record: Message): void {
     const previous = this.messages.get(record.id);
     this.messages.set(record.id, record);
-    if (record.externalId !== undefined) this.byExternal.set(externalKey(record.channel, record.externalId), record.id);
-    this.reindex(this.messagesByConversation, previous?.conversationId, record.conversationId, previous, record);
+    if (record.externalId !== undefined)
+      this.byExternal.set(externalKey(record.channel, record.externalId), record.id);
+    this.reindex(
+      this.messagesByConversation,
+      previous?.conversationId,
+      record.conversationId,
+      previous,
+      record,
+    );
     this.reindex(this.messagesByCustomer, previous?.customerId, record.customerId, previous, record);
   }
 
-  private reindex(index: Map<string, Message[]>, from: string | undefined, to: string, previous: Message | undefined, record: Message): void {
+  private reindex(
+    index: Map<string, Message[]>,
+    from: string | undefined,
+    to: string,
+    previous: Message | undefined,
+    record: Message,
+  ): void {
     if (previous && from === to) {
       replaceSorted(index.get(to)!, record);
       return;
     }
     if (previous && from !== undefined) removeSorted(index.get(from) ?? [], previous);
-    let list = index.get(to);
-    if (!list) index.set(to, (list = []));
-    insertSorted(list, record);
+    insertSorted(listFor(index, to), record);
   }
 
   customerByIdentity(brandId: string, key: string): Customer | undefined {
@@ -187,7 +220,10 @@ export class MemoryState {
   }
 
   listConversations(query: ConversationQuery): Conversation[] {
-    const ids = query.customerId === undefined ? this.conversationIds : (this.conversationsByCustomer.get(query.customerId) ?? []);
+    const ids =
+      query.customerId === undefined
+        ? this.conversationIds
+        : (this.conversationsByCustomer.get(query.customerId) ?? []);
     const out: Conversation[] = [];
     for (let i = ids.length - 1; i >= 0 && out.length < query.limit; i--) {
       const id = ids[i]!;
