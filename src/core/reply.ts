@@ -60,18 +60,26 @@ interface Route {
   to: Identity | undefined;
 }
 
-/** The customer's identity a channel can address: the one seen on that channel first, then the freshest. */
-export function recipientFor(
-  customer: Customer,
-  channel: string,
-  kinds: readonly Identity['kind'][],
-): Identity | undefined {
-  const usable = customer.identities.filter((identity) => kinds.includes(identity.kind));
+/** Phone numbers serve SMS, voice and WhatsApp alike: a `whatsapp` identity is a phone and vice versa. */
+const sameNumber: Partial<Record<Identity['kind'], Identity['kind']>> = { phone: 'whatsapp', whatsapp: 'phone' };
+
+/**
+ * The customer's identity a channel can address: exact kinds before same-number kinds, then the one
+ * seen on that channel, then the freshest.
+ */
+export function recipientFor(customer: Customer, channel: string, kinds: readonly Identity['kind'][]): Identity | undefined {
+  const rank = (identity: Identity) => {
+    const exact = kinds.indexOf(identity.kind);
+    if (exact >= 0) return exact;
+    const alias = sameNumber[identity.kind];
+    return alias && kinds.includes(alias) ? kinds.length : -1;
+  };
+  const usable = customer.identities.filter((identity) => rank(identity) >= 0);
   usable.sort(
     (a, b) =>
+      rank(a) - rank(b) ||
       Number(b.source === channel) - Number(a.source === channel) ||
-      kinds.indexOf(a.kind) - kinds.indexOf(b.kind) ||
-      (b.lastSeenAt > a.lastSeenAt ? 1 : -1),
+      (b.lastSeenAt > a.lastSeenAt ? 1 : b.lastSeenAt < a.lastSeenAt ? -1 : 0),
   );
   return usable[0];
 }
