@@ -1,6 +1,16 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+const src = fileURLToPath(new URL('./src/', import.meta.url));
+
 export default defineConfig({
+  resolve: {
+    // Examples and tests may import the package by name, as users do; it resolves to the source.
+    alias: [
+      { find: /^threadline$/, replacement: `${src}index.ts` },
+      { find: /^threadline\/(.*)$/, replacement: `${src}$1` },
+    ],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 20_000,
