@@ -6,7 +6,7 @@ const run = promisify(execFile);
 
 it('the quick start prints one conversation across SMS, WhatsApp and email', async () => {
   const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/quickstart.ts'], { cwd: process.cwd() });
-  expect(stdout.trim().split('\n')).toEqual([
+  expect(stdout.trimEnd().split('\n')).toEqual([
     '  (continued on whatsapp, was sms)',
     '  (continued on email, was whatsapp)',
     'Customer: Ann Lee (phone +14155550100, email ann.lee@example.com)',
