@@ -1,3 +1,4 @@
+import type * as z from 'zod';
 import { ValidationError } from '../model/errors.js';
 import type { DeskEvent } from '../model/events.js';
 import { type Identity, IdentityInput, identityKey, normalizeIdentityValue } from '../model/identity.js';
@@ -25,7 +26,17 @@ export function normalizeIdentity(
   now: number,
   path: PropertyKey[] = [],
 ): Identity {
-  const parsed = parseInput(IdentityInput, input, 'identity');
+  return normalizeParsedIdentity(rt, parseInput(IdentityInput, input, 'identity'), source, now, path);
+}
+
+/** {@link normalizeIdentity} for input a schema already parsed (the inbound message's `from`). */
+export function normalizeParsedIdentity(
+  rt: Runtime,
+  parsed: z.output<typeof IdentityInput>,
+  source: string,
+  now: number,
+  path: PropertyKey[] = [],
+): Identity {
   let value: string;
   try {
     value = normalizeIdentityValue(parsed.kind, parsed.value, { defaultCountry: rt.settings.defaultCountry });

@@ -10,9 +10,21 @@ function encodeTime(ms: number): string {
   return out;
 }
 
-function randomDigits(): number[] {
+function randomPart(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (byte) => byte & 31);
+  // The first digit stays below 16, leaving headroom so increments within one millisecond never overflow.
+  let out = alphabet[bytes[0]! & 15]!;
+  for (let i = 1; i < 16; i++) out += alphabet[bytes[i]! & 31];
+  return out;
+}
+
+/** Adds one to a base32 string, carrying leftwards. */
+function increment(value: string): string {
+  let i = value.length - 1;
+  while (i >= 0 && value[i] === 'Z') i--;
+  if (i < 0) return value;
+  const next = alphabet[alphabet.indexOf(value[i]!) + 1]!;
+  return value.slice(0, i) + next + '0'.repeat(value.length - i - 1);
 }
 
 /**
@@ -23,22 +35,16 @@ function randomDigits(): number[] {
 export function createIdGenerator(clock: () => number = Date.now): () => string {
   let lastMs = -1;
   let lastTime = '';
-  let digits: number[] = [];
+  let random = '';
   return () => {
     const now = clock();
     if (now > lastMs) {
       lastMs = now;
       lastTime = encodeTime(now);
-      digits = randomDigits();
-      // Leave headroom so increments within one millisecond never overflow.
-      digits[0] = digits[0]! & 15;
+      random = randomPart();
     } else {
-      let i = digits.length - 1;
-      while (i >= 0 && digits[i] === 31) digits[i--] = 0;
-      if (i >= 0) digits[i] = digits[i]! + 1;
+      random = increment(random);
     }
-    let random = '';
-    for (const digit of digits) random += alphabet[digit];
     return lastTime + random;
   };
 }

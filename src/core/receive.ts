@@ -16,7 +16,7 @@ import {
   heldIdentity,
   identify,
   keyOf,
-  normalizeIdentity,
+  normalizeParsedIdentity,
   touchIdentity,
   withoutIdentity,
 } from './identity.js';
@@ -93,14 +93,13 @@ async function resolveSender(
   const created: Customer = {
     id: rt.newId(),
     brandId,
-    displayName,
+    ...(displayName === undefined ? {} : { displayName }),
     traits: {},
     identities: [from],
     createdAt: iso(now),
     updatedAt: iso(now),
     version: 1,
   };
-  if (displayName === undefined) delete created.displayName;
   const puts: Put<Customer>[] = [{ record: created, expectedVersion: null }];
   const events = [makeEvent(rt, 'customer.created', brandId, { customer: created }, now)];
   if (holder) {
@@ -288,9 +287,9 @@ export async function receive(rt: Runtime, input: unknown): Promise<ReceiveResul
   const kind = channelKindOf(rt, inbound);
   const now = rt.clock();
   const at = timeOf(inbound, now);
-  const from = normalizeIdentity(rt, inbound.from, inbound.channel, now, ['from']);
+  const from = normalizeParsedIdentity(rt, inbound.from, inbound.channel, now, ['from']);
   const extras = (inbound.identities ?? []).map((identity, i) =>
-    normalizeIdentity(rt, identity, inbound.channel, now, ['identities', i]),
+    normalizeParsedIdentity(rt, identity, inbound.channel, now, ['identities', i]),
   );
   const result = await withConflictRetry(() => receiveOnce(rt, inbound, kind, from, at));
   if (!result.created || extras.length === 0) return result;

@@ -78,7 +78,13 @@ export async function resolveCustomer(rt: Runtime, id: string): Promise<Customer
   return customer;
 }
 
-/** ISO string of an epoch-ms time. */
+let lastMs = Number.NaN;
+let lastIso = '';
+/** ISO string of an epoch-ms time (the last one is cached: a receive formats the same instant several times). */
 export function iso(ms: number): string {
-  return new Date(ms).toISOString();
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
 }

@@ -75,12 +75,22 @@ function dropMexicanMobileOne(input: string): string {
   return mx ? `+52${mx[1]}` : input;
 }
 
+/** Recently normalized numbers: parsing with metadata costs microseconds, and the same customers write again and again. */
+const phoneCache = new Map<string, string>();
+const PHONE_CACHE_SIZE = 20_000;
+
 /** Normalizes a phone number to E.164, or throws a ValidationError. */
-export function normalizePhone(
-  raw: string,
-  options: NormalizeOptions = {},
-  kind: IdentityKind = 'phone',
-): string {
+export function normalizePhone(raw: string, options: NormalizeOptions = {}, kind: IdentityKind = 'phone'): string {
+  const cacheKey = `${options.defaultCountry ?? ''}|${raw}`;
+  const cached = phoneCache.get(cacheKey);
+  if (cached !== undefined) return cached;
+  const normalized = parsePhone(raw, options, kind);
+  if (phoneCache.size >= PHONE_CACHE_SIZE) phoneCache.clear();
+  phoneCache.set(cacheKey, normalized);
+  return normalized;
+}
+
+function parsePhone(raw: string, options: NormalizeOptions, kind: IdentityKind): string {
   const input = dropMexicanMobileOne(raw.trim().replace(/^whatsapp:/i, ''));
   const parsed = parsePhoneNumberFromString(input, options.defaultCountry);
   if (!parsed?.isPossible()) {

@@ -94,16 +94,17 @@ export class MemoryState {
   }
 
   private checkExternalIds(puts: Put<Message>[] | undefined): void {
-    const seen = new Set<string>();
-    for (const { record, expectedVersion } of puts ?? []) {
+    if (!puts) return;
+    const seen = puts.length > 1 ? new Set<string>() : undefined;
+    for (const { record, expectedVersion } of puts) {
       if (expectedVersion !== null || record.externalId === undefined) continue;
       const key = externalKey(record.channel, record.externalId);
-      if (this.byExternal.has(key) || seen.has(key)) {
+      if (this.byExternal.has(key) || seen?.has(key)) {
         throw new ConflictError(
           `message ${record.externalId} on channel ${record.channel} is already stored`,
         );
       }
-      seen.add(key);
+      seen?.add(key);
     }
   }
 

@@ -1,0 +1,187 @@
+import { postmarkInbound } from '../src/channels/email/index.js';
+import { whatsappCloud } from '../src/channels/meta/index.js';
+import { hmac, toHex } from '../src/channels/shared/signature.js';
+import { twilioSignature, twilioSms } from '../src/channels/twilio/index.js';
+import { signBody, webform } from '../src/channels/webform/index.js';
+import type { ChannelAdapter } from '../src/core/channel.js';
+import { createWebhookHandler } from '../src/http/handler.js';
+import { createDesk } from '../src/index.js';
+import type { InboundMessage } from '../src/model/inbound.js';
+import { memoryStore } from '../src/stores/memory/index.js';
+import type { BenchRow, BenchSection } from './report.js';
+
+/** Messages per measured run (override with BENCH_WEBHOOK_ITERATIONS). */
+const ITERATIONS = Number(process.env.BENCH_WEBHOOK_ITERATIONS ?? 20_000);
+const WARMUP = Math.min(2_000, ITERATIONS);
+const SENDERS = 200;
+/** Sequential (latency-bound) and with requests in flight, as a server sees them. */
+const CONCURRENCY = [1, 16];
+const ORIGIN = 'https://bench.example.com';
+
+/** One signed provider webhook, before it becomes a `Request` (bodies are single-use). */
+interface Sample {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** A channel under test: its adapter and a maker of the i-th distinct signed webhook. */
+interface Scenario {
+  name: string;
+  adapter: () => ChannelAdapter;
+  sample: (i: number) => Promise<Sample>;
+}
+
+const logger = { warn: () => undefined, error: (...args: unknown[]) => console.error(...args) };
+const phone = (i: number) => `+1415555${String(1000 + (i % SENDERS)).padStart(4, '0')}`;
+const hex32 = (i: number) => i.toString(16).padStart(32, '0');
+
+const FORM_SECRET = 'bench-form-secret-0123456789';
+const TWILIO = { accountSid: `AC${hex32(1)}`, authToken: 'bench-twilio-token', from: '+14155550000' };
+const META = { appSecret: 'bench-app-secret', verifyToken: 'bench-verify', accessToken: 'bench-token', phoneNumberId: '1234567890' };
+const POSTMARK = { username: 'bench', password: 'bench-password' };
+
+async function webformSample(i: number): Promise<Sample> {
+  const body = JSON.stringify({ submissionId: `sub-${i}`, email: `visitor${i % SENDERS}@example.com`, name: 'Visitor', message: `Question ${i}` });
+  const signature = await signBody(FORM_SECRET, body);
+  return { url: `${ORIGIN}/webhooks/webform`, headers: { 'content-type': 'application/json', 'x-threadline-signature': signature }, body };
+}
+
+async function twilioSample(i: number): Promise<Sample> {
+  const url = `${ORIGIN}/webhooks/twilio-sms`;
+  const params = new URLSearchParams({
+    MessageSid: `SM${hex32(i)}`,
+    AccountSid: TWILIO.accountSid,
+    From: phone(i),
+    To: '+14155550000',
+    Body: `Question ${i}`,
+    NumMedia: '0',
+    SmsStatus: 'received',
+  });
+  const signature = await twilioSignature(TWILIO.authToken, url, params);
+  return { url, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature }, body: params.toString() };
+}
+
+async function whatsappSample(i: number): Promise<Sample> {
+  const from = phone(i).slice(1);
+  const value = {
+    messaging_product: 'whatsapp',
+    metadata: { display_phone_number: '15550000000', phone_number_id: META.phoneNumberId },
+    contacts: [{ profile: { name: 'Visitor' }, wa_id: from }],
+    messages: [{ from, id: `wamid.bench${i}`, timestamp: '1767225600', type: 'text', text: { body: `Question ${i}` } }],
+  };
+  const body = JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: '99', changes: [{ field: 'messages', value }] }] });
+  const signature = `sha256=${toHex(await hmac('SHA-256', META.appSecret, body))}`;
+  return { url: `${ORIGIN}/webhooks/whatsapp`, headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature }, body };
+}
+
+async function postmarkSample(i: number): Promise<Sample> {
+  const email = `visitor${i % SENDERS}@example.com`;
+  const body = JSON.stringify({
+    From: email,
+    FromName: 'Visitor',
+    FromFull: { Email: email, Name: 'Visitor', MailboxHash: '' },
+    To: 'support@example.com',
+    Subject: `Question ${i}`,
+    MessageID: `bench-${i}`,
+    Date: 'Thu, 1 Jan 2026 00:00:00 +0000',
+    TextBody: `Question ${i}`,
+    Headers: [{ Name: 'Message-ID', Value: `<bench-${i}@mail.example.com>` }],
+    Attachments: [],
+  });
+  const authorization = `Basic ${btoa(`${POSTMARK.username}:${POSTMARK.password}`)}`;
+  return { url: `${ORIGIN}/webhooks/postmark`, headers: { 'content-type': 'application/json', authorization }, body };
+}
+
+const scenarios: Scenario[] = [
+  { name: 'webform', adapter: () => webform({ secret: FORM_SECRET }), sample: webformSample },
+  { name: 'Twilio SMS', adapter: () => twilioSms(TWILIO), sample: twilioSample },
+  { name: 'WhatsApp Cloud', adapter: () => whatsappCloud(META), sample: whatsappSample },
+  { name: 'Postmark inbound', adapter: () => postmarkInbound({ basicAuth: POSTMARK }), sample: postmarkSample },
+];
+
+function toRequest(sample: Sample): Request {
+  return new Request(sample.url, { method: 'POST', headers: sample.headers, body: sample.body });
+}
+
+/** Runs `work` over `items` with `concurrency` in flight; resolves with microseconds per item. */
+async function timed<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<number> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return ((performance.now() - started) * 1000) / items.length;
+}
+
+/** Microseconds per webhook, Request in to message stored, through `createWebhookHandler`. */
+async function timeWebhooks(scenario: Scenario, samples: Sample[], concurrency: number): Promise<number> {
+  const desk = createDesk({ store: memoryStore(), channels: [scenario.adapter()], logger });
+  const handler = createWebhookHandler(desk, { logger });
+  const perItem = await timed(samples, concurrency, async (sample) => {
+    const response = await handler(toRequest(sample));
+    if (response.status >= 300) throw new Error(`${scenario.name}: webhook answered ${response.status}: ${await response.text()}`);
+  });
+  await desk.close();
+  return perItem;
+}
+
+/** Microseconds per `desk.receive` of the same messages, already normalized: the floor. */
+async function timeReceive(scenario: Scenario, messages: InboundMessage[], concurrency: number): Promise<number> {
+  const desk = createDesk({ store: memoryStore(), channels: [scenario.adapter()], logger });
+  const perItem = await timed(messages, concurrency, async (message) => {
+    await desk.receive(message);
+  });
+  await desk.close();
+  return perItem;
+}
+
+async function normalized(scenario: Scenario, samples: Sample[]): Promise<InboundMessage[]> {
+  const adapter = scenario.adapter();
+  const messages: InboundMessage[] = [];
+  for (const sample of samples) {
+    const raw = { method: 'POST', url: sample.url, headers: sample.headers, body: sample.body };
+    for (const event of await adapter.parse(raw)) if (event.type === 'message') messages.push(event.message);
+  }
+  if (messages.length !== samples.length) throw new Error(`${scenario.name}: expected one message per webhook`);
+  return messages;
+}
+
+async function measure(scenario: Scenario, concurrency: number): Promise<BenchRow> {
+  const samples = await Promise.all(Array.from({ length: ITERATIONS }, (_, i) => scenario.sample(i)));
+  const messages = await normalized(scenario, samples);
+  await timeWebhooks(scenario, samples.slice(0, WARMUP), concurrency);
+  await timeReceive(scenario, messages.slice(0, WARMUP), concurrency);
+  const floor = await timeReceive(scenario, messages, concurrency);
+  const value = await timeWebhooks(scenario, samples, concurrency);
+  return {
+    name: `${scenario.name} webhook -> stored, ${concurrency === 1 ? 'sequential' : `${concurrency} in flight`}`,
+    value,
+    unit: 'µs/msg',
+    floor,
+    floorName: 'desk.receive',
+    target: '< 2x receive',
+    met: value < 2 * floor,
+  };
+}
+
+/**
+ * Webhook-to-stored cost: for each channel, `ITERATIONS` distinct signed provider webhooks go
+ * through `createWebhookHandler` (verify, parse, ingest) into a fresh memory store, beside
+ * `desk.receive` of the same messages already normalized (the floor) on another fresh store.
+ */
+export async function run(): Promise<BenchSection> {
+  const rows: BenchRow[] = [];
+  for (const scenario of scenarios) {
+    for (const concurrency of CONCURRENCY) rows.push(await measure(scenario, concurrency));
+  }
+  return {
+    title: 'Webhooks: Request in, message stored',
+    rows,
+    notes: [
+      `${ITERATIONS.toLocaleString('en-US')} distinct signed webhooks per channel from ${SENDERS} senders, sequential, ` +
+        'memory store; floor: `desk.receive` of the same normalized messages on a fresh store. Lower is better.',
+    ],
+  };
+}

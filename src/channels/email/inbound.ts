@@ -1,0 +1,116 @@
+import { ValidationError } from '../../model/errors.js';
+import { normalizeEmail } from '../../model/identity.js';
+import { type InboundEvent, InboundMessage } from '../../model/inbound.js';
+import { MAX_TEXT_LENGTH, type Part } from '../../model/parts.js';
+import type { Json } from '../../model/records.js';
+import type { EmailAddress } from './address.js';
+import type { ThreadHeaders } from './headers.js';
+import { cutHtmlQuote, htmlToText } from './html-text.js';
+import { stripReplyText } from './reply-text.js';
+
+/** HTML bodies up to this many characters are kept in `meta.html`. */
+export const MAX_META_HTML = 64 * 1024;
+
+/** Attachment metadata as a provider reports it (bytes are never stored). */
+export interface EmailAttachment {
+  filename?: string;
+  contentType?: string;
+  size?: number;
+  contentId?: string;
+}
+
+/** One inbound email, provider-neutral: what every adapter extracts before building the event. */
+export interface ParsedEmail {
+  from: EmailAddress;
+  /** Provider reported SPF or DKIM pass. */
+  verified: boolean;
+  subject?: string;
+  thread: ThreadHeaders;
+  /** The full plain-text body. */
+  text?: string;
+  html?: string;
+  /** The provider's own reply extraction (Postmark StrippedTextReply, Mailgun stripped-text). */
+  providerStripped?: string;
+  attachments: EmailAttachment[];
+  /** The Date header, as sent. */
+  date?: string;
+  /** Provider-specific extras, merged into the message meta. */
+  meta?: Record<string, Json>;
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? text.slice(0, max) : text;
+}
+
+/** The reply text: the provider's extraction when it has one, else ours; never empty if any text exists. */
+function replyText(email: ParsedEmail, original: string | undefined): string | undefined {
+  const provided = email.providerStripped?.replace(/\r\n?/g, '\n').trim();
+  if (provided) return provided;
+  if (original?.trim()) return stripReplyText(original);
+  if (email.html) {
+    const fromHtml = htmlToText(cutHtmlQuote(email.html)) || htmlToText(email.html);
+    if (fromHtml) return stripReplyText(fromHtml);
+  }
+  return undefined;
+}
+
+function attachmentPart(attachment: EmailAttachment, index: number): Part {
+  const reference = attachment.contentId
+    ? `cid:${attachment.contentId}`
+    : `attachment:${attachment.filename || `part-${index + 1}`}`;
+  const part: Part = { type: 'media', url: clip(reference, 4096) };
+  if (attachment.contentType) part.mimeType = clip(attachment.contentType, 255);
+  if (attachment.filename) part.filename = clip(attachment.filename, 1024);
+  if (attachment.size !== undefined && Number.isSafeInteger(attachment.size) && attachment.size >= 0) {
+    part.size = attachment.size;
+  }
+  return part;
+}
+
+function buildMeta(email: ParsedEmail, original: string | undefined): Record<string, Json> {
+  const meta: Record<string, Json> = { ...email.meta };
+  if (original !== undefined) meta.originalText = clip(original, MAX_TEXT_LENGTH);
+  if (email.html && email.html.length <= MAX_META_HTML) meta.html = email.html;
+  if (email.date) meta.date = email.date;
+  return meta;
+}
+
+function createdAt(date: string | undefined): string | undefined {
+  if (!date) return undefined;
+  const ms = Date.parse(date);
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+}
+
+/**
+ * Builds the one `message` event of an inbound email: sender identity (`verified` when the
+ * provider reported SPF or DKIM pass), thread ids, the reply text as a text part (full text in
+ * `meta.originalText`), attachments as media parts. Throws `ValidationError` when the sender
+ * address is invalid or the result does not fit the inbound message schema.
+ */
+export function emailToEvent(channel: string, email: ParsedEmail): InboundEvent {
+  const address = normalizeEmail(email.from.address);
+  const original = email.text ?? (email.html ? htmlToText(email.html) : undefined);
+  const reply = replyText(email, original);
+  const parts: Part[] = [];
+  const fallback =
+    reply || email.subject?.trim() || (email.attachments.length === 0 ? '(empty message)' : '');
+  if (fallback) parts.push({ type: 'text', text: clip(fallback, MAX_TEXT_LENGTH) });
+  parts.push(...email.attachments.slice(0, 99).map(attachmentPart));
+  const message: InboundMessage = {
+    channel,
+    channelKind: 'email',
+    from: { kind: 'email', value: address, verified: email.verified },
+    parts,
+    references: email.thread.references,
+    meta: buildMeta(email, original),
+  };
+  if (email.from.name) message.displayName = clip(email.from.name, 256);
+  if (email.thread.messageId) message.externalId = email.thread.messageId;
+  if (email.thread.inReplyTo) message.replyTo = email.thread.inReplyTo;
+  if (email.subject !== undefined) message.subject = clip(email.subject, 1024);
+  const at = createdAt(email.date);
+  if (at) message.createdAt = at;
+  const checked = InboundMessage.safeParse(message);
+  if (!checked.success) throw ValidationError.fromZod(`${channel} inbound email`, checked.error);
+  return { type: 'message', message };
+}
