@@ -1,7 +1,7 @@
 import type { Identity } from '../model/identity.js';
 import type { InboundEvent } from '../model/inbound.js';
 import type { PartType } from '../model/parts.js';
-import type { ChannelKind, Conversation, Customer, Message } from '../model/records.js';
+import type { ChannelKind, Conversation, Customer, Json, Message } from '../model/records.js';
 
 /** A webhook request as adapters see it: method, full URL, lowercased headers, raw body. */
 export interface RawRequest {
@@ -49,6 +49,8 @@ export interface OutboundDelivery {
   attempt: number;
   /** For email: the provider ids of the thread (In-Reply-To is the last). */
   thread?: { inReplyTo?: string; references: string[]; subject?: string };
+  /** The customer's latest inbound message on this channel in this conversation (a thread or chat to answer in). */
+  lastInbound?: Message;
   signal?: AbortSignal;
 }
 
@@ -58,6 +60,8 @@ export interface SendResult {
   externalId: string;
   /** Status right after the send; default `sent`. */
   status?: 'sent' | 'delivered';
+  /** Provider details worth keeping on the message (the provider's own id when `externalId` is ours). */
+  meta?: Record<string, Json>;
 }
 
 /**

@@ -117,7 +117,12 @@ export class Outbox {
       const result = await adapter.send(delivery);
       await this.settle(
         message.id,
-        (current) => ({ ...current, status: result.status ?? 'sent', externalId: result.externalId }),
+        (current) => ({
+          ...current,
+          status: result.status ?? 'sent',
+          externalId: result.externalId,
+          ...(result.meta ? { meta: { ...current.meta, ...result.meta } } : {}),
+        }),
         entry,
         'message.sent',
       );
@@ -142,27 +147,13 @@ export class Outbox {
       idempotencyKey: message.id,
       attempt: entry.attempts + 1,
     };
-    const thread = await this.thread(conversation, message);
+    const recent = await this.rt.store.listMessages({ conversationId: conversation.id }, { limit: THREAD_DEPTH });
+    const sameChannel = recent.filter((m) => m.channel === message.channel && m.id !== message.id);
+    const thread = threadOf(conversation, sameChannel);
     if (thread) delivery.thread = thread;
+    const lastInbound = sameChannel.find((m) => m.direction === 'inbound');
+    if (lastInbound) delivery.lastInbound = lastInbound;
     return delivery;
-  }
-
-  /** Provider ids of the conversation's recent messages on this channel: email In-Reply-To/References. */
-  private async thread(conversation: Conversation, message: Message): Promise<OutboundDelivery['thread']> {
-    const recent = await this.rt.store.listMessages(
-      { conversationId: conversation.id },
-      { limit: THREAD_DEPTH },
-    );
-    const references = recent
-      .filter((m) => m.channel === message.channel && m.externalId !== undefined && m.id !== message.id)
-      .map((m) => m.externalId!)
-      .reverse();
-    if (references.length === 0 && conversation.subject === undefined) return undefined;
-    const thread: NonNullable<OutboundDelivery['thread']> = { references };
-    const inReplyTo = references[references.length - 1];
-    if (inReplyTo !== undefined) thread.inReplyTo = inReplyTo;
-    if (conversation.subject !== undefined) thread.subject = conversation.subject;
-    return thread;
   }
 
   /** Rewrites the message (re-read for a fresh version), removes the entry, emits. */
@@ -264,4 +255,18 @@ export class Outbox {
       events: [makeEvent(this.rt, 'message.queued', copy.brandId, { message: copy }, now)],
     };
   }
+}
+
+/** Provider ids of the conversation's recent messages on this channel (newest first in): email In-Reply-To/References. */
+function threadOf(conversation: Conversation, sameChannel: Message[]): OutboundDelivery['thread'] {
+  const references = sameChannel
+    .filter((m) => m.externalId !== undefined)
+    .map((m) => m.externalId!)
+    .reverse();
+  if (references.length === 0 && conversation.subject === undefined) return undefined;
+  const thread: NonNullable<OutboundDelivery['thread']> = { references };
+  const inReplyTo = references[references.length - 1];
+  if (inReplyTo !== undefined) thread.inReplyTo = inReplyTo;
+  if (conversation.subject !== undefined) thread.subject = conversation.subject;
+  return thread;
 }
