@@ -56,6 +56,10 @@ export async function chooseConversation(
   inbound: ParsedInboundMessage,
   now: number,
 ): Promise<Conversation | undefined> {
+  if (inbound.conversationId !== undefined) {
+    const named = await rt.store.getConversation(inbound.conversationId);
+    if (named && named.customerId === customer.id && named.status !== 'closed') return named;
+  }
   if (inbound.replyTo || inbound.references?.length) {
     const threaded = await threadByReference(rt, customer, channel, inbound);
     if (threaded) return threaded;

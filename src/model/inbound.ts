@@ -30,6 +30,11 @@ export const InboundMessage = z
     /** Further thread ids (email References), newest last. */
     references: z.array(z.string().max(1024)).max(100).optional(),
     subject: z.string().max(1024).optional(),
+    /**
+     * A conversation this message names (a `reply+<conversationId>@` address, a web-chat session).
+     * It is joined when it belongs to the same customer and is not closed; otherwise ignored.
+     */
+    conversationId: z.string().min(1).max(128).optional(),
     author: Author.optional(),
     /** When the provider says it was sent: ISO string or epoch ms. Defaults to now. */
     createdAt: z.union([z.string().min(1), z.number()]).optional(),

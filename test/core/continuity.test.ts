@@ -100,4 +100,14 @@ describe('continuity', () => {
     expect(b.conversation.lastInboundAtMs).toEqual({ sms: a.message.at, whatsapp: a.message.at + HOUR });
     expect(b.conversation.version).toBe(a.conversation.version + 1);
   });
+
+  it('joins a conversation the message names (reply+<id>@ addresses), only for its own customer', async () => {
+    const { desk } = testDesk({ continuity: { mode: 'multichannel' } });
+    const chat = await desk.receive(sms('+14155550100'));
+    await desk.identify(chat.customer.id, { kind: 'email', value: 'ann@example.com', verified: true });
+    const mail = await desk.receive(email('ann@example.com', 'answer by mail', { conversationId: chat.conversation.id }));
+    expect(mail.conversation.id).toBe(chat.conversation.id);
+    const stranger = await desk.receive(email('eve@example.com', 'sneaky', { conversationId: chat.conversation.id }));
+    expect(stranger.conversation.id).not.toBe(chat.conversation.id);
+  });
 });
