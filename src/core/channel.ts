@@ -74,6 +74,13 @@ export interface ChannelAdapter {
   readonly kind: ChannelKind;
   readonly capabilities: ChannelCapabilities;
   /**
+   * Lowercase media types its webhooks use; the webhook handler answers 415 to others.
+   * Default: JSON, urlencoded and multipart.
+   */
+  readonly contentTypes?: readonly string[];
+  /** Largest webhook body it needs, in bytes (inbound email with attachments); overrides the handler's limit. */
+  readonly maxBodyBytes?: number;
+  /**
    * Answers a provider's handshake before any verification (Meta's `hub.challenge` GET).
    * Returns undefined when the request is not a handshake.
    */

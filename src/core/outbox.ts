@@ -147,7 +147,10 @@ export class Outbox {
       idempotencyKey: message.id,
       attempt: entry.attempts + 1,
     };
-    const recent = await this.rt.store.listMessages({ conversationId: conversation.id }, { limit: THREAD_DEPTH });
+    const recent = await this.rt.store.listMessages(
+      { conversationId: conversation.id },
+      { limit: THREAD_DEPTH },
+    );
     const sameChannel = recent.filter((m) => m.channel === message.channel && m.id !== message.id);
     const thread = threadOf(conversation, sameChannel);
     if (thread) delivery.thread = thread;

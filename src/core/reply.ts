@@ -61,13 +61,20 @@ interface Route {
 }
 
 /** Phone numbers serve SMS, voice and WhatsApp alike: a `whatsapp` identity is a phone and vice versa. */
-const sameNumber: Partial<Record<Identity['kind'], Identity['kind']>> = { phone: 'whatsapp', whatsapp: 'phone' };
+const sameNumber: Partial<Record<Identity['kind'], Identity['kind']>> = {
+  phone: 'whatsapp',
+  whatsapp: 'phone',
+};
 
 /**
  * The customer's identity a channel can address: exact kinds before same-number kinds, then the one
  * seen on that channel, then the freshest.
  */
-export function recipientFor(customer: Customer, channel: string, kinds: readonly Identity['kind'][]): Identity | undefined {
+export function recipientFor(
+  customer: Customer,
+  channel: string,
+  kinds: readonly Identity['kind'][],
+): Identity | undefined {
   const rank = (identity: Identity) => {
     const exact = kinds.indexOf(identity.kind);
     if (exact >= 0) return exact;

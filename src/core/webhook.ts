@@ -33,12 +33,6 @@ export const DEFAULT_CONTENT_TYPES: readonly string[] = [
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 /**
- * An adapter that declares the content types its webhooks use (lowercase media types); the
- * webhook handler answers 415 to any other. Without `contentTypes`, {@link DEFAULT_CONTENT_TYPES}.
- */
-export type ContentTypedAdapter = ChannelAdapter & { readonly contentTypes?: readonly string[] };
-
-/**
  * An HTTP-level refusal with its status and JSON error code, thrown inside the webhook pipeline
  * and turned into a response by {@link errorToResponse}.
  */
@@ -187,7 +181,7 @@ function assertMethod(adapter: ChannelAdapter, method: string): void {
   throw new HttpRefusal(405, 'METHOD_NOT_ALLOWED', `Method ${method} is not allowed; use POST.`, { allow });
 }
 
-function assertContentType(adapter: ContentTypedAdapter, raw: RawRequest): void {
+function assertContentType(adapter: ChannelAdapter, raw: RawRequest): void {
   const accepted = adapter.contentTypes ?? DEFAULT_CONTENT_TYPES;
   const given = mediaType(raw.headers['content-type']);
   if (accepted.includes(given)) return;
@@ -217,9 +211,12 @@ async function runPipeline(
   request: Request,
   options: WebhookOptions,
 ): Promise<Response> {
-  const adapter = desk.channels.get(channelId) as ContentTypedAdapter | undefined;
+  const adapter = desk.channels.get(channelId) as ChannelAdapter | undefined;
   if (!adapter) throw new HttpRefusal(404, 'NOT_FOUND', `No channel with id ${JSON.stringify(channelId)}.`);
-  const body = await readBody(request, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+  const body = await readBody(
+    request,
+    adapter.maxBodyBytes ?? options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+  );
   const method = request.method.toUpperCase();
   const raw: RawRequest = {
     method,

@@ -1,11 +1,10 @@
-import type { OutboundDelivery, RawRequest, SendResult } from '../../core/channel.js';
-import type { ContentTypedAdapter } from '../../core/webhook.js';
+import type { ChannelAdapter, OutboundDelivery, RawRequest, SendResult } from '../../core/channel.js';
 import { DeliveryError, SignatureError, ValidationError } from '../../model/errors.js';
 import type { InboundEvent } from '../../model/inbound.js';
 import { createProviderClient, type DeliveryOptions, deliver } from '../shared/provider-client.js';
 import { assertFresh, assertSignature, hmac, toHex } from '../shared/signature.js';
 import { formatAddress, parseAddress } from './address.js';
-import { emailCapabilities } from './capabilities.js';
+import { emailCapabilities, INBOUND_EMAIL_MAX_BYTES } from './capabilities.js';
 import { type FormBody, readFormBody } from './form-body.js';
 import { type HeaderList, stripAngles, threadHeaders } from './headers.js';
 import { type EmailAttachment, emailToEvent, type ParsedEmail } from './inbound.js';
@@ -117,7 +116,7 @@ async function verifyMailgun(
  * urlencoded; sends through `/v3/{domain}/messages`, whose returned id is the `externalId`.
  * Throws `TypeError` for invalid options (a missing `signingKey`).
  */
-export function mailgunInbound(options: MailgunOptions): ContentTypedAdapter {
+export function mailgunInbound(options: MailgunOptions): ChannelAdapter {
   const id = options.id ?? 'mailgun';
   if (!options.signingKey) throw new TypeError(`${id}: signingKey is required`);
   checkSenderOptions(id, options);
@@ -134,6 +133,7 @@ export function mailgunInbound(options: MailgunOptions): ContentTypedAdapter {
     kind: 'email',
     capabilities: emailCapabilities,
     contentTypes: ['multipart/form-data', 'application/x-www-form-urlencoded'],
+    maxBodyBytes: INBOUND_EMAIL_MAX_BYTES,
     verify: (raw) => verifyMailgun(id, raw, options, tokens),
     parse: async (raw): Promise<InboundEvent[]> => {
       const form = await readFormBody(`${id} inbound email`, raw);

@@ -1,12 +1,11 @@
 import * as z from 'zod';
-import type { OutboundDelivery, RawRequest, SendResult } from '../../core/channel.js';
-import type { ContentTypedAdapter } from '../../core/webhook.js';
+import type { ChannelAdapter, OutboundDelivery, RawRequest, SendResult } from '../../core/channel.js';
 import { DeliveryError, ValidationError } from '../../model/errors.js';
 import type { InboundEvent } from '../../model/inbound.js';
 import { createProviderClient, type DeliveryOptions, deliver } from '../shared/provider-client.js';
 import { type EmailAddress, formatAddress, parseAddress } from './address.js';
 import { type BasicAuthCredentials, checkCredentials, verifyBasicAuth } from './basic-auth.js';
-import { emailCapabilities } from './capabilities.js';
+import { emailCapabilities, INBOUND_EMAIL_MAX_BYTES } from './capabilities.js';
 import { type HeaderList, stripAngles, threadHeaders } from './headers.js';
 import { type EmailAttachment, emailToEvent } from './inbound.js';
 import { describeErrorBody } from './provider-errors.js';
@@ -122,7 +121,7 @@ function parsePostmark(id: string, raw: RawRequest): InboundEvent[] {
  * Postmark's `/email` API with our own Message-ID, which becomes the `externalId`.
  * Throws `TypeError` for invalid options.
  */
-export function postmarkInbound(options: PostmarkOptions = {}): ContentTypedAdapter {
+export function postmarkInbound(options: PostmarkOptions = {}): ChannelAdapter {
   const id = options.id ?? 'postmark';
   checkCredentials(id, options.basicAuth);
   checkSenderOptions(id, options);
@@ -140,6 +139,7 @@ export function postmarkInbound(options: PostmarkOptions = {}): ContentTypedAdap
     kind: 'email',
     capabilities: emailCapabilities,
     contentTypes: ['application/json'],
+    maxBodyBytes: INBOUND_EMAIL_MAX_BYTES,
     async verify(raw) {
       verifyBasicAuth(id, raw, options.basicAuth);
     },

@@ -1,12 +1,11 @@
-import type { OutboundDelivery, RawRequest, SendResult } from '../../core/channel.js';
-import type { ContentTypedAdapter } from '../../core/webhook.js';
+import type { ChannelAdapter, OutboundDelivery, RawRequest, SendResult } from '../../core/channel.js';
 import { DeliveryError, SignatureError, ValidationError } from '../../model/errors.js';
 import type { InboundEvent } from '../../model/inbound.js';
 import { createProviderClient, type DeliveryOptions, deliver } from '../shared/provider-client.js';
 import { assertFresh } from '../shared/signature.js';
 import { parseAddress } from './address.js';
 import { type BasicAuthCredentials, checkCredentials, verifyBasicAuth } from './basic-auth.js';
-import { emailCapabilities } from './capabilities.js';
+import { emailCapabilities, INBOUND_EMAIL_MAX_BYTES } from './capabilities.js';
 import { binaryStringBytes, decodeBytes, isAscii, isBinaryString } from './charset.js';
 import { verifyEcdsa } from './ecdsa.js';
 import { type FormBody, readFormBody } from './form-body.js';
@@ -141,7 +140,7 @@ async function verifySendgrid(id: string, raw: RawRequest, options: SendgridOpti
  * URL and, when `signature` is set, SendGrid's ECDSA signature; sends through `/v3/mail/send`
  * with our Message-ID (the `externalId`). Throws `TypeError` for invalid options.
  */
-export function sendgridInbound(options: SendgridOptions = {}): ContentTypedAdapter {
+export function sendgridInbound(options: SendgridOptions = {}): ChannelAdapter {
   const id = options.id ?? 'sendgrid';
   checkCredentials(id, options.basicAuth);
   checkSenderOptions(id, options);
@@ -158,6 +157,7 @@ export function sendgridInbound(options: SendgridOptions = {}): ContentTypedAdap
     kind: 'email',
     capabilities: emailCapabilities,
     contentTypes: ['multipart/form-data'],
+    maxBodyBytes: INBOUND_EMAIL_MAX_BYTES,
     verify: (raw) => verifySendgrid(id, raw, options),
     parse: (raw) => parseSendgrid(id, raw),
     send: (delivery) => sendSendgrid(id, client, options, delivery),

@@ -28,9 +28,13 @@ export async function parseMultipart(
   try {
     form = await new Response(body, { headers: { 'content-type': contentType } }).formData();
   } catch (cause) {
-    throw new ValidationError('multipart body', [{ path: [], message: 'not a parseable multipart/form-data body' }], {
-      cause,
-    });
+    throw new ValidationError(
+      'multipart body',
+      [{ path: [], message: 'not a parseable multipart/form-data body' }],
+      {
+        cause,
+      },
+    );
   }
   const fields: Record<string, string> = {};
   const files: MultipartFile[] = [];

@@ -90,7 +90,8 @@ export async function deliver<T>(
       const described = describe(body);
       const status = response.status;
       const retryable = retryStatusCodes.includes(status);
-      const detail = described.message ?? (typeof body === 'string' && body ? body.slice(0, 200) : response.statusText);
+      const detail =
+        described.message ?? (typeof body === 'string' && body ? body.slice(0, 200) : response.statusText);
       const details: ConstructorParameters<typeof DeliveryError>[1] = { retryable, status, cause: error };
       const wait = retryAfterMs(response);
       if (wait !== undefined) details.retryAfterMs = wait;

@@ -1,6 +1,5 @@
 import * as z from 'zod';
-import type { ChannelCapabilities, RawRequest, WebhookReply } from '../../core/channel.js';
-import type { ContentTypedAdapter } from '../../core/webhook.js';
+import type { ChannelAdapter, ChannelCapabilities, RawRequest, WebhookReply } from '../../core/channel.js';
 import { ValidationError } from '../../model/errors.js';
 import type { DeliveryOptions } from '../shared/provider-client.js';
 import { challengeOf, parseSlackEvent } from './parse.js';
@@ -70,7 +69,7 @@ function acknowledge(raw: RawRequest): WebhookReply {
  * const channel = slack({ signingSecret: env.SLACK_SIGNING_SECRET, botToken: env.SLACK_BOT_TOKEN, botUserId: 'U0BOT' });
  * ```
  */
-export function slack(options: SlackOptions): ContentTypedAdapter {
+export function slack(options: SlackOptions): ChannelAdapter {
   const checked = Options.safeParse(options);
   if (!checked.success) throw ValidationError.fromZod('slack options', checked.error);
   const id = options.id ?? 'slack';

@@ -1,6 +1,5 @@
 import * as z from 'zod';
-import type { ChannelCapabilities, RawRequest, WebhookReply } from '../../core/channel.js';
-import type { ContentTypedAdapter } from '../../core/webhook.js';
+import type { ChannelAdapter, ChannelCapabilities, RawRequest, WebhookReply } from '../../core/channel.js';
 import { ValidationError } from '../../model/errors.js';
 import type { InboundEvent } from '../../model/inbound.js';
 import type { DeliveryOptions } from '../shared/provider-client.js';
@@ -71,7 +70,7 @@ function callbackAnswer(events: InboundEvent[]): WebhookReply {
  * const channel = telegram({ botToken: process.env.TG_TOKEN!, secretToken: process.env.TG_SECRET! });
  * ```
  */
-export function telegram(options: TelegramOptions): ContentTypedAdapter {
+export function telegram(options: TelegramOptions): ChannelAdapter {
   const checked = Options.safeParse(options);
   if (!checked.success) throw ValidationError.fromZod('telegram options', checked.error);
   const id = options.id ?? 'telegram';

@@ -8,7 +8,7 @@ import type {
   WriteBatch,
 } from '../../core/store.js';
 import { ConflictError } from '../../model/errors.js';
-import type { LoggedEvent } from '../../model/events.js';
+import type { DeskEvent, LoggedEvent } from '../../model/events.js';
 import { identityKey } from '../../model/identity.js';
 import type { Conversation, Customer, MergeRecord, Message } from '../../model/records.js';
 import { insertSorted, removeSorted, replaceSorted, sliceRange } from './sorted.js';
@@ -78,8 +78,9 @@ export class MemoryState {
   private readonly conversationsByCustomer = new Map<string, string[]>();
   private readonly messagesByConversation = new Map<string, Message[]>();
   private readonly messagesByCustomer = new Map<string, Message[]>();
-  private events: LoggedEvent[] = [];
-  private nextSeq = 1;
+  /** Retained events; the cursor of `events[i]` is `firstSeq + i` (no per-event wrapper is kept). */
+  private events: DeskEvent[] = [];
+  private firstSeq = 1;
 
   constructor(private readonly eventRetention = Number.POSITIVE_INFINITY) {}
 
@@ -140,11 +141,22 @@ export class MemoryState {
 
   private appendEvents(batch: WriteBatch): LoggedEvent[] {
     if (!batch.events?.length) return [];
-    const logged = batch.events.map((event) => ({ cursor: String(this.nextSeq++), event }));
-    for (const entry of logged) this.events.push(entry);
-    if (this.events.length > this.eventRetention * 1.25)
-      this.events = this.events.slice(-this.eventRetention);
+    const logged: LoggedEvent[] = [];
+    for (const event of batch.events) {
+      logged.push({ cursor: String(this.nextSeq), event });
+      this.events.push(event);
+    }
+    const excess = this.events.length - this.eventRetention;
+    if (excess > this.eventRetention / 4) {
+      this.events = this.events.slice(excess);
+      this.firstSeq += excess;
+    }
     return logged;
+  }
+
+  /** The sequence number the next event will get. */
+  get nextSeq(): number {
+    return this.firstSeq + this.events.length;
   }
 
   private putCustomer(record: Customer): void {
@@ -254,9 +266,8 @@ export class MemoryState {
   readEvents(after: string | undefined, limit: number): LoggedEvent[] {
     const seq = after === undefined ? 0 : Number(after);
     if (!Number.isFinite(seq)) return [];
-    const first = this.events[0];
-    const start = first ? Math.max(0, seq - Number(first.cursor) + 1) : 0;
-    return this.events.slice(start, start + limit);
+    const start = Math.max(0, seq - this.firstSeq + 1);
+    return this.events.slice(start, start + limit).map((event, i) => ({ cursor: String(this.firstSeq + start + i), event }));
   }
 
   snapshot(): StateSnapshot {
@@ -266,7 +277,7 @@ export class MemoryState {
       messages: [...this.messages.values()],
       merges: [...this.merges.values()],
       outbox: [...this.outbox.values()],
-      events: this.events.slice(),
+      events: this.events.map((event, i) => ({ cursor: String(this.firstSeq + i), event })),
       nextSeq: this.nextSeq,
     };
   }
@@ -278,8 +289,8 @@ export class MemoryState {
     for (const record of snapshot.messages) this.putMessage(record);
     for (const record of snapshot.merges) this.merges.set(record.id, record);
     for (const entry of snapshot.outbox) this.outbox.set(entry.messageId, entry);
-    this.events = snapshot.events.slice();
-    this.nextSeq = snapshot.nextSeq;
+    this.events = snapshot.events.map((entry) => entry.event);
+    this.firstSeq = snapshot.nextSeq - this.events.length;
   }
 }
 

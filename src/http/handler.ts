@@ -1,0 +1,75 @@
+import type { Desk } from '../core/types.js';
+import { handleWebhook, jsonError, type WebhookOptions } from '../core/webhook.js';
+
+/** Options of {@link createWebhookHandler}. */
+export interface WebhookHandlerOptions extends WebhookOptions {
+  /**
+   * Path the webhooks live under; a channel's URL is `{basePath}/{channelId}`. Default `/webhooks`.
+   * Behind an Express mount, give the full path (`app.use('/api', ...)` -> `/api/webhooks`).
+   */
+  basePath?: string;
+}
+
+/** A Fetch-API request handler: works as-is in Deno, Bun, Hono, Next.js route handlers and workers. */
+export type FetchHandler = (request: Request) => Promise<Response>;
+
+function normalizeBasePath(basePath: string): string {
+  const trimmed = basePath.replace(/\/+$/, '');
+  if (trimmed !== '' && !trimmed.startsWith('/')) {
+    throw new TypeError(
+      `createWebhookHandler: basePath must start with "/", got ${JSON.stringify(basePath)}`,
+    );
+  }
+  return trimmed;
+}
+
+/** The channel id of `{basePath}/{channelId}`, or undefined when the path is anything else. */
+function channelIdOf(url: string, basePath: string): string | undefined {
+  let pathname: string;
+  try {
+    pathname = new URL(url).pathname;
+  } catch {
+    return undefined;
+  }
+  if (!pathname.startsWith(`${basePath}/`)) return undefined;
+  const rest = pathname.slice(basePath.length + 1);
+  if (rest === '' || rest.includes('/')) return undefined;
+  try {
+    return decodeURIComponent(rest);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Creates the Fetch-API webhook handler of a desk: `{basePath}/{channelId}` is handed to
+ * `handleWebhook` (POST deliveries and GET handshakes; another method is answered 405), and every
+ * other path is answered 404 with a JSON error. The handler never throws.
+ *
+ * Options: `basePath` (default `/webhooks`), `maxBodyBytes` (default 1 MiB), `publicUrl` (the
+ * URL providers call, behind proxies), `onError` (observe errors or replace their response).
+ *
+ * @throws TypeError when `basePath` does not start with `/`.
+ * @example
+ * ```ts
+ * const handler = createWebhookHandler(desk, { publicUrl: 'https://support.example.com' });
+ * Bun.serve({ fetch: handler });
+ * ```
+ */
+export function createWebhookHandler(desk: Desk, options: WebhookHandlerOptions = {}): FetchHandler {
+  const basePath = normalizeBasePath(options.basePath ?? '/webhooks');
+  const { basePath: _ignored, ...webhookOptions } = options;
+  return async (request: Request): Promise<Response> => {
+    const channelId = channelIdOf(request.url, basePath);
+    if (channelId !== undefined) return handleWebhook(desk, channelId, request, webhookOptions);
+    return jsonError(404, 'NOT_FOUND', `No webhook route at ${safePath(request.url)}.`);
+  };
+}
+
+function safePath(url: string): string {
+  try {
+    return JSON.stringify(new URL(url).pathname.slice(0, 200));
+  } catch {
+    return 'this URL';
+  }
+}

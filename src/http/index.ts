@@ -1,0 +1,9 @@
+/**
+ * `threadline/http`: the Fetch-API webhook handler and its `node:http` / Express adapter. Runs in
+ * Node, Deno, Bun and edge runtimes (the node adapter imports `node:http` for types only).
+ * @module
+ */
+
+export { errorToResponse, handleWebhook, jsonError, type WebhookOptions } from '../core/webhook.js';
+export { createWebhookHandler, type FetchHandler, type WebhookHandlerOptions } from './handler.js';
+export { type NodeListener, type NodeRequest, toNodeListener, toRequest, writeResponse } from './node.js';
