@@ -1,5 +1,11 @@
 import { fileURLToPath } from 'node:url';
-import { bundle, CHROMIUM_PATH, chromiumInstalled, launchChromium, servePage } from '../test/e2e/indexeddb/chromium.js';
+import {
+  bundle,
+  CHROMIUM_PATH,
+  chromiumInstalled,
+  launchChromium,
+  servePage,
+} from '../test/e2e/indexeddb/chromium.js';
 import type { BenchSection } from './report.js';
 
 const TITLE = 'IndexedDB store in Chromium';
@@ -16,7 +22,9 @@ interface Figures {
 }
 
 async function measure(): Promise<Figures> {
-  const server = await servePage(await bundle(fileURLToPath(new URL('./indexeddb.browser.ts', import.meta.url))));
+  const server = await servePage(
+    await bundle(fileURLToPath(new URL('./indexeddb.browser.ts', import.meta.url))),
+  );
   const browser = await launchChromium();
   try {
     const page = await browser.newPage();
@@ -36,7 +44,13 @@ async function measure(): Promise<Figures> {
  */
 export async function run(): Promise<BenchSection> {
   if (!chromiumInstalled()) {
-    return { title: TITLE, rows: [], notes: [`Not measured: Chromium is not installed at ${CHROMIUM_PATH} (apt-get install chromium, or set CHROMIUM_PATH).`] };
+    return {
+      title: TITLE,
+      rows: [],
+      notes: [
+        `Not measured: Chromium is not installed at ${CHROMIUM_PATH} (apt-get install chromium, or set CHROMIUM_PATH).`,
+      ],
+    };
   }
   const f = await measure();
   const rate = (ms: number, count = f.n) => (count / ms) * 1000;
@@ -45,8 +59,20 @@ export async function run(): Promise<BenchSection> {
   return {
     title: TITLE,
     rows: [
-      { name: `receive commits, durability strict (${f.n.toLocaleString('en-US')} msgs, 100 in flight)`, value: rate(f.strict), unit: 'msg/s', floor, floorName: 'idb-keyval setMany, 100 per call' },
-      { name: 'receive commits, durability relaxed', value: rate(f.relaxed), unit: 'msg/s', floor, floorName: 'idb-keyval setMany, 100 per call' },
+      {
+        name: `receive commits, durability strict (${f.n.toLocaleString('en-US')} msgs, 100 in flight)`,
+        value: rate(f.strict),
+        unit: 'msg/s',
+        floor,
+        floorName: 'idb-keyval setMany, 100 per call',
+      },
+      {
+        name: 'receive commits, durability relaxed',
+        value: rate(f.relaxed),
+        unit: 'msg/s',
+        floor,
+        floorName: 'idb-keyval setMany, 100 per call',
+      },
       { name: 'desk.receive end to end (2,000 msgs, 100 senders)', value: rate(f.desk, 2000), unit: 'msg/s' },
       { name: 'append into an empty conversation', value: f.append.intoEmpty, unit: 'ms' },
       {
@@ -58,8 +84,16 @@ export async function run(): Promise<BenchSection> {
         target: '< 1.5x (no history rewrite)',
         met: appendRatio < 1.5,
       },
-      { name: `open + first page + count (${f.open.count.toLocaleString('en-US')} msgs)`, value: f.open.firstPage, unit: 'ms' },
-      { name: `open + hydrate every message (${f.open.count.toLocaleString('en-US')} msgs)`, value: f.open.hydrate, unit: 'ms' },
+      {
+        name: `open + first page + count (${f.open.count.toLocaleString('en-US')} msgs)`,
+        value: f.open.firstPage,
+        unit: 'ms',
+      },
+      {
+        name: `open + hydrate every message (${f.open.count.toLocaleString('en-US')} msgs)`,
+        value: f.open.hydrate,
+        unit: 'ms',
+      },
     ],
     notes: [
       `Measured in ${f.userAgent}. Receive commits are store-level batches shaped like desk.receive (message, conversation version bump, event); concurrent commits share transactions (group commit). The floor is idb-keyval's setMany of the same message and event records with its default (relaxed) durability.`,

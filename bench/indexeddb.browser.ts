@@ -16,7 +16,16 @@ const SENDERS = 100;
 function receiveBatch(conversation: Conversation, message: Message): WriteBatch {
   return {
     messages: [{ record: message, expectedVersion: null }],
-    conversations: [{ record: { ...conversation, version: conversation.version + 1, messageCount: conversation.messageCount + 1 }, expectedVersion: conversation.version }],
+    conversations: [
+      {
+        record: {
+          ...conversation,
+          version: conversation.version + 1,
+          messageCount: conversation.messageCount + 1,
+        },
+        expectedVersion: conversation.version,
+      },
+    ],
     events: [makeEvent(message)],
   };
 }
@@ -26,7 +35,10 @@ async function seedConversations(store: Store, count: number): Promise<Conversat
   for (let i = 0; i < count; i++) {
     const customer = makeCustomer();
     const conversation = makeConversation(customer.id);
-    await store.commit({ customers: [{ record: customer, expectedVersion: null }], conversations: [{ record: conversation, expectedVersion: null }] });
+    await store.commit({
+      customers: [{ record: customer, expectedVersion: null }],
+      conversations: [{ record: conversation, expectedVersion: null }],
+    });
     conversations.push(conversation);
   }
   return conversations;
@@ -40,8 +52,17 @@ async function receiveThroughput(durability: Durability): Promise<number> {
   for (let round = 0; round < N / SENDERS; round++) {
     await Promise.all(
       conversations.map(async (conversation, i) => {
-        await store.commit(receiveBatch(conversation, makeMessage(conversation, round * SENDERS + i, { externalId: `SM${round}-${i}` })));
-        conversations[i] = { ...conversation, version: conversation.version + 1, messageCount: conversation.messageCount + 1 };
+        await store.commit(
+          receiveBatch(
+            conversation,
+            makeMessage(conversation, round * SENDERS + i, { externalId: `SM${round}-${i}` }),
+          ),
+        );
+        conversations[i] = {
+          ...conversation,
+          version: conversation.version + 1,
+          messageCount: conversation.messageCount + 1,
+        };
       }),
     );
   }
@@ -85,7 +106,10 @@ async function appendComparison() {
   const [long, empty] = await seedConversations(store, 2);
   for (let chunk = 0; chunk < N / 500; chunk++) {
     const messages = Array.from({ length: 500 }, (_, i) => makeMessage(long!, chunk * 500 + i));
-    await store.commit({ messages: messages.map((record) => ({ record, expectedVersion: null })), events: messages.map(makeEvent) });
+    await store.commit({
+      messages: messages.map((record) => ({ record, expectedVersion: null })),
+      events: messages.map(makeEvent),
+    });
   }
   await appendCost(store, empty!, 20); // warm-up
   const intoEmpty = await appendCost(store, { ...empty!, version: empty!.version + 20 }, 200);
@@ -109,12 +133,20 @@ async function openTimes(name: string, conversationId: string) {
 
 /** End to end: 2,000 `desk.receive` calls from 100 senders at once (identity, continuity, commit). */
 async function deskReceive(): Promise<number> {
-  const desk = createDesk({ store: indexedDbStore({ name: 'bench-desk', broadcast: false }), logger: { warn() {}, error() {} } });
+  const desk = createDesk({
+    store: indexedDbStore({ name: 'bench-desk', broadcast: false }),
+    logger: { warn() {}, error() {} },
+  });
   const start = performance.now();
   await Promise.all(
     Array.from({ length: SENDERS }, async (_, s) => {
       for (let i = 0; i < 20; i++) {
-        await desk.receive({ channel: 'sms', from: { kind: 'phone', value: `+1415555${String(s).padStart(4, '0')}`, verified: true }, text: `m${i}`, externalId: `D${s}-${i}` });
+        await desk.receive({
+          channel: 'sms',
+          from: { kind: 'phone', value: `+1415555${String(s).padStart(4, '0')}`, verified: true },
+          text: `m${i}`,
+          externalId: `D${s}-${i}`,
+        });
       }
     }),
   );

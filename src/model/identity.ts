@@ -1,6 +1,9 @@
 import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js';
 import * as z from 'zod';
 import { ValidationError } from './errors.js';
+import { PHONE_KINDS } from './identity-key.js';
+
+export { identityKey } from './identity-key.js';
 
 /** The kinds of identity a customer can be known by. */
 export const identityKinds = [
@@ -48,9 +51,6 @@ export interface NormalizeOptions {
 
 const emailShape = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
 
-/** Phone-like kinds share one index key, so SMS, WhatsApp and voice from one number are one customer. */
-const phoneKinds: ReadonlySet<IdentityKind> = new Set(['phone', 'whatsapp']);
-
 function fail(kind: IdentityKind, message: string): never {
   throw new ValidationError(`${kind} identity`, [{ path: ['value'], message }]);
 }
@@ -80,7 +80,11 @@ const phoneCache = new Map<string, string>();
 const PHONE_CACHE_SIZE = 20_000;
 
 /** Normalizes a phone number to E.164, or throws a ValidationError. */
-export function normalizePhone(raw: string, options: NormalizeOptions = {}, kind: IdentityKind = 'phone'): string {
+export function normalizePhone(
+  raw: string,
+  options: NormalizeOptions = {},
+  kind: IdentityKind = 'phone',
+): string {
   const cacheKey = `${options.defaultCountry ?? ''}|${raw}`;
   const cached = phoneCache.get(cacheKey);
   if (cached !== undefined) return cached;
@@ -118,16 +122,8 @@ export function normalizeIdentityValue(
   options: NormalizeOptions = {},
 ): string {
   if (kind === 'email') return normalizeEmail(value);
-  if (phoneKinds.has(kind)) return normalizePhone(value, options, kind);
+  if (PHONE_KINDS.has(kind)) return normalizePhone(value, options, kind);
   const trimmed = value.trim();
   if (trimmed.length === 0) fail(kind, 'must not be empty');
   return trimmed;
-}
-
-/**
- * The identity-index key of a normalized identity: `phone:+14155550100` for both `phone` and
- * `whatsapp`, `email:ann@example.com`, `telegram:12345`.
- */
-export function identityKey(kind: IdentityKind, value: string): string {
-  return `${phoneKinds.has(kind) ? 'phone' : kind}:${value}`;
 }
