@@ -1,5 +1,4 @@
 import type { Position } from '../../core/store.js';
-import { identityKey } from '../../model/identity-key.js';
 import type { Message } from '../../model/records.js';
 
 /**

@@ -1,13 +1,6 @@
 import { getMany } from 'idb-keyval';
 import { comparePositions } from '../../core/cursor.js';
-import type {
-  ClaimOptions,
-  ConversationQuery,
-  MessageScope,
-  OutboxEntry,
-  Position,
-  Range,
-} from '../../core/store.js';
+import type { ClaimOptions, ConversationQuery, MessageScope, OutboxEntry, Range } from '../../core/store.js';
 import type { LoggedEvent } from '../../model/events.js';
 import type { Conversation, Customer, Message } from '../../model/records.js';
 import type { StoredEvent } from './apply-batch.js';
