@@ -87,20 +87,26 @@ export interface Store {
   /** A short driver name for messages and logs (`memory`, `file`, ...). */
   readonly name: string;
 
+  /** A customer by id (merged-away ones too), or undefined. */
   getCustomer(id: string): Promise<Customer | undefined>;
   /** The live customer holding this identity key in this brand (see `identityKey`). */
   findCustomerByIdentity(brandId: string, key: string): Promise<Customer | undefined>;
 
+  /** A conversation by id, or undefined. */
   getConversation(id: string): Promise<Conversation | undefined>;
+  /** Conversations matching the query, newest (highest id) first. */
   listConversations(query: ConversationQuery): Promise<Conversation[]>;
 
+  /** A message by id, or undefined. */
   getMessage(id: string): Promise<Message | undefined>;
+  /** A message by its provider id on a channel (the dedupe key), or undefined. */
   getMessageByExternalId(channel: string, externalId: string): Promise<Message | undefined>;
   /** Messages of a conversation or a customer, ordered by (`at`, `id`) as `Range` describes. */
   listMessages(scope: MessageScope, range: Range): Promise<Message[]>;
   /** How many messages a conversation or a customer has. */
   countMessages(scope: MessageScope): Promise<number>;
 
+  /** A merge record by id, or undefined. */
   getMerge(id: string): Promise<MergeRecord | undefined>;
 
   /** Applies a batch atomically (see `WriteBatch`); resolves once it is durable for this driver. */

@@ -18,9 +18,13 @@ import type { Store } from './store.js';
 
 /** A logger; `console` fits. */
 export interface Logger {
+  /** Detail for debugging. */
   debug?(message: string, ...args: unknown[]): void;
+  /** Routine information. */
   info?(message: string, ...args: unknown[]): void;
+  /** Something went wrong and was handled (a dropped torn record, a skipped delivery). */
   warn(message: string, ...args: unknown[]): void;
+  /** Something failed that could not be thrown to a caller (a listener, a background round). */
   error(message: string, ...args: unknown[]): void;
 }
 
@@ -169,6 +173,13 @@ export interface Desk {
   /** Registered channel adapters by id. */
   readonly channels: ReadonlyMap<string, ChannelAdapter>;
 
+  /**
+   * Takes one inbound message from any channel: validates it, resolves the sender to a customer
+   * (creating one when new), threads it into a conversation by the continuity policy, stores it and
+   * emits its events. A duplicate (same channel and `externalId`) returns the stored message with
+   * `created: false` and stores nothing.
+   * @throws ValidationError naming the field for bad input; nothing is written.
+   */
   receive(inbound: InboundMessage): Promise<ReceiveResult>;
   /** Applies a parsed webhook's events (messages, statuses, echoes) in order. */
   ingest(channelId: string, events: InboundEvent[]): Promise<IngestResult[]>;
@@ -177,58 +188,103 @@ export interface Desk {
   /** Verifies, parses and ingests a raw provider webhook, answering as the provider expects. */
   handleWebhook(channelId: string, request: Request): Promise<Response>;
 
+  /**
+   * Stores an outbound message as `queued` in the outbox and returns it; delivery follows in the
+   * background (or on `outbox.flush()`). The channel is `input.channel`, else the customer's latest
+   * inbound channel, else the first of the fallback chain whose rules allow it.
+   * @throws PolicyError when no channel accepts the reply (each reason listed), NotFoundError for an
+   *   unknown conversation, ValidationError for bad input.
+   */
   reply(conversationId: string, input: ReplyInput): Promise<Message>;
+  /**
+   * Attaches an identity to a customer. When another customer holds it, the `autoMerge` policy decides:
+   * a merge (the holder is kept), a verified identity displacing a self-claimed one, or only a
+   * `customer.merge_suggested` event.
+   */
   identify(
     customerId: string,
     identity: IdentityInput,
     options?: { reason?: 'identify' | 'login'; source?: string },
   ): Promise<IdentifyResult>;
+  /**
+   * Merges customer `mergeId` into `keepId` atomically: conversations, messages and identities move,
+   * blank traits are filled, conflicts are recorded. Returns the record `unmerge` takes.
+   * @throws ConflictError if either side was merged already, PolicyError across brands.
+   */
   merge(keepId: string, mergeId: string, options?: { reason?: MergeRecord['reason'] }): Promise<MergeRecord>;
+  /**
+   * Undoes a merge exactly and returns the restored customer.
+   * @throws NotFoundError for an unknown merge, ConflictError if already undone, PolicyError when the
+   *   kept customer was merged away since (undo that first).
+   */
   unmerge(mergeId: string): Promise<Customer>;
 
+  /**
+   * The continuity payload of a customer, or of a conversation's customer (merged-away ids resolve to
+   * the survivor): identities, conversations, the newest `limit` (default 50) messages across every
+   * channel, channels used, last contact per channel and counts.
+   */
   context(
     query: { customerId: string } | { conversationId: string },
     options?: { limit?: number },
   ): Promise<DeskContext>;
+  /** The customer's whole history across channels and conversations, newest first, paged by cursor. */
   timeline(customerId: string, options?: PageOptions): Paginator<Message>;
 
+  /** Customer records. */
   readonly customers: {
+    /** The customer record, merged-away or not. @throws NotFoundError */
     get(id: string): Promise<Customer>;
     /** Follows merges: the live customer an id resolves to. */
     resolve(id: string): Promise<Customer>;
+    /** Sets the display name and traits (a trait set to `undefined` is removed); emits `customer.updated`. */
     update(
       id: string,
       patch: { displayName?: string; traits?: Record<string, Json | undefined> },
     ): Promise<Customer>;
   };
+  /** Conversation records. */
   readonly conversations: {
+    /** The conversation. @throws NotFoundError */
     get(id: string): Promise<Conversation>;
+    /** Conversations, newest first, optionally of one customer or in some statuses. */
     list(query?: {
       customerId?: string;
       status?: ConversationStatus[];
       limit?: number;
       before?: string;
     }): Promise<Page<Conversation>>;
+    /**
+     * Patches status, assignee, team, tags, priority, subject or snooze and emits `conversation.updated`
+     * with what changed. With `expectedVersion` a concurrent change is a ConflictError; without, the
+     * patch is applied again on fresh state.
+     */
     update(
       id: string,
       patch: ConversationPatch,
       options?: { expectedVersion?: number },
     ): Promise<Conversation>;
+    /** One conversation's messages, newest first, paged by cursor. */
     messages(id: string, options?: PageOptions): Paginator<Message>;
   };
+  /** Outbound delivery; started automatically when the desk has channels. */
   readonly outbox: {
     /** Delivers every due queued message now; resolves when this round is done. */
     flush(): Promise<void>;
     /** Starts background delivery (resumes what a crashed process left claimed). */
     start(): void;
+    /** Stops background delivery after the round in progress. */
     stop(): Promise<void>;
   };
 
+  /** Calls `listener` with every event of `type`. Returns a function that removes it. */
   on<T extends DeskEventType>(type: T, listener: DeskListener<T>): () => void;
+  /** Like `on`, for the next event of `type` only. */
   once<T extends DeskEventType>(type: T, listener: DeskListener<T>): () => void;
   /** Every event, of every type. */
   onAny(listener: (event: DeskEvent) => void): () => void;
 
+  /** Stops the outbox, stops following the store and closes the store. */
   close(): Promise<void>;
 }
 

@@ -46,6 +46,7 @@ export const InboundMessage = z
     path: ['parts'],
   });
 export type InboundMessage = z.input<typeof InboundMessage>;
+/** An inbound message after parsing: defaults applied, shapes checked. */
 export type ParsedInboundMessage = z.output<typeof InboundMessage>;
 
 /** A delivery status update for an outbound message, by the provider's message id. */

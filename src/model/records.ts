@@ -22,6 +22,7 @@ export type ChannelKind = z.infer<typeof ChannelKind>;
 
 /** A JSON value (traits, meta). */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+/** Schema of a JSON value. */
 export const Json: z.ZodType<Json> = z.lazy(() =>
   z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(Json), z.record(z.string(), Json)]),
 );
@@ -45,11 +46,14 @@ export const Customer = z.object({
 });
 export type Customer = z.infer<typeof Customer>;
 
+/** Conversation statuses. */
 export const conversationStatuses = ['open', 'pending', 'snoozed', 'resolved', 'closed'] as const;
 /** Where a conversation stands. `open`, `pending` and `snoozed` are active. */
 export const ConversationStatus = z.enum(conversationStatuses);
 export type ConversationStatus = z.infer<typeof ConversationStatus>;
+/** A conversation's priority. */
 export const Priority = z.enum(['low', 'normal', 'high', 'urgent']);
+/** A conversation's priority. */
 export type Priority = z.infer<typeof Priority>;
 
 /** A conversation: one thread of one customer, across any number of channels. */
@@ -83,16 +87,23 @@ export const Conversation = z.object({
 });
 export type Conversation = z.infer<typeof Conversation>;
 
+/** `inbound` from the customer, `outbound` to them, `internal` an agent note never sent. */
 export const Direction = z.enum(['inbound', 'outbound', 'internal']);
+/** A message's direction. */
 export type Direction = z.infer<typeof Direction>;
+/** Message statuses, in delivery order (`failed` last). */
 export const messageStatuses = ['received', 'queued', 'sent', 'delivered', 'read', 'failed'] as const;
+/** Where a message stands: `received` (inbound), `queued`, `sent`, `delivered`, `read` or `failed`. */
 export const MessageStatus = z.enum(messageStatuses);
+/** A message's status. */
 export type MessageStatus = z.infer<typeof MessageStatus>;
+/** Who wrote a message: the customer, an agent, a bot or the system, with an optional id and name. */
 export const Author = z.object({
   type: z.enum(['customer', 'agent', 'bot', 'system']),
   id: z.string().max(256).optional(),
   name: z.string().max(256).optional(),
 });
+/** A message's author. */
 export type Author = z.infer<typeof Author>;
 
 /** One message on one channel, in one conversation. */

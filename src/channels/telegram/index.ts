@@ -13,7 +13,7 @@ export { FILE_SCHEME } from './parts.js';
 export interface TelegramOptions {
   /** Adapter id, the last segment of the webhook URL. Default `telegram`. */
   id?: string;
-  /** The bot token from @BotFather (`123456:ABC-...`). */
+  /** The bot token from \@BotFather (`123456:ABC-...`). */
   botToken: string;
   /**
    * The `secret_token` given to `setWebhook`: 1-256 characters of `A-Z a-z 0-9 _ -`. Telegram

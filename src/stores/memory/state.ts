@@ -206,16 +206,19 @@ export class MemoryState {
     insertSorted(listFor(index, to), record);
   }
 
+  /** The live customer holding an identity key in a brand. */
   customerByIdentity(brandId: string, key: string): Customer | undefined {
     const id = this.owners.get(ownerKey(brandId, key));
     return id === undefined ? undefined : this.customers.get(id);
   }
 
+  /** A message by channel and provider id. */
   messageByExternalId(channel: string, externalId: string): Message | undefined {
     const id = this.byExternal.get(externalKey(channel, externalId));
     return id === undefined ? undefined : this.messages.get(id);
   }
 
+  /** A window of a conversation's or customer's messages (see `Range`). */
   listMessages(scope: MessageScope, range: Range): Message[] {
     const list =
       'conversationId' in scope
@@ -224,6 +227,7 @@ export class MemoryState {
     return list ? sliceRange(list, range) : [];
   }
 
+  /** How many messages a conversation or customer has. */
   countMessages(scope: MessageScope): number {
     const list =
       'conversationId' in scope
@@ -232,6 +236,7 @@ export class MemoryState {
     return list?.length ?? 0;
   }
 
+  /** Conversations matching the query, newest first. */
   listConversations(query: ConversationQuery): Conversation[] {
     const ids =
       query.customerId === undefined
@@ -263,13 +268,17 @@ export class MemoryState {
     return claimed;
   }
 
+  /** Logged events after a cursor, oldest first. */
   readEvents(after: string | undefined, limit: number): LoggedEvent[] {
     const seq = after === undefined ? 0 : Number(after);
     if (!Number.isFinite(seq)) return [];
     const start = Math.max(0, seq - this.firstSeq + 1);
-    return this.events.slice(start, start + limit).map((event, i) => ({ cursor: String(this.firstSeq + start + i), event }));
+    return this.events
+      .slice(start, start + limit)
+      .map((event, i) => ({ cursor: String(this.firstSeq + start + i), event }));
   }
 
+  /** Everything, as plain data (for snapshots). */
   snapshot(): StateSnapshot {
     return {
       customers: [...this.customers.values()],
