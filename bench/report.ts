@@ -6,6 +6,8 @@ export interface BenchRow {
   /** The floor figure (same unit), when the row has one. */
   floor?: number;
   floorName?: string;
+  /** Whether a higher value is better (throughput). Default false (a time or a size). */
+  higherIsBetter?: boolean;
   /** The target, stated in words (`>= 100,000 msg/s`, `< 2x floor`). */
   target?: string;
   /** Whether the target was met in this run. */
@@ -30,13 +32,14 @@ export function renderSection(section: BenchSection): string {
   const lines = [
     `## ${section.title}`,
     '',
-    '| measure | value | floor (same run) | ratio | target | met |',
+    '| measure | value | floor (same run) | cost vs floor | target | met |',
     '|---|---|---|---|---|---|',
   ];
   for (const row of section.rows) {
     const floor =
       row.floor === undefined ? '' : `${fmt(row.floor)} ${row.unit} (${row.floorName ?? 'floor'})`;
-    const ratio = row.floor === undefined || row.floor === 0 ? '' : `${fmt(row.value / row.floor)}x`;
+    const cost = row.higherIsBetter ? (row.floor ?? 0) / row.value : row.value / (row.floor ?? 0);
+    const ratio = row.floor === undefined || row.floor === 0 || !Number.isFinite(cost) ? '' : `${fmt(cost)}x`;
     const met = row.met === undefined ? '' : row.met ? 'yes' : '**no**';
     lines.push(
       `| ${row.name} | ${fmt(row.value)} ${row.unit} | ${floor} | ${ratio} | ${row.target ?? ''} | ${met} |`,

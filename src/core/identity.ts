@@ -76,16 +76,15 @@ export function heldIdentity(customer: Customer, key: string): Identity | undefi
  */
 export function touchIdentity(customer: Customer, seen: Identity, now: number): Identity[] | undefined {
   const key = keyOf(seen);
-  let changed = false;
-  const identities = customer.identities.map((identity) => {
-    if (keyOf(identity) !== key) return identity;
-    const upgrade = seen.verified && !identity.verified;
-    const stale = now - Date.parse(identity.lastSeenAt) >= LAST_SEEN_GRANULARITY_MS;
-    if (!upgrade && !stale) return identity;
-    changed = true;
-    return { ...identity, verified: identity.verified || seen.verified, lastSeenAt: seen.lastSeenAt };
-  });
-  return changed ? identities : undefined;
+  const index = customer.identities.findIndex((identity) => keyOf(identity) === key);
+  const held = customer.identities[index];
+  if (!held) return undefined;
+  const upgrade = seen.verified && !held.verified;
+  const stale = now - Date.parse(held.lastSeenAt) >= LAST_SEEN_GRANULARITY_MS;
+  if (!upgrade && !stale) return undefined;
+  const identities = customer.identities.slice();
+  identities[index] = { ...held, verified: held.verified || seen.verified, lastSeenAt: seen.lastSeenAt };
+  return identities;
 }
 
 /** Attaches or refreshes an identity on a customer, returning the new record (version bumped). */

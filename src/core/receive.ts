@@ -199,10 +199,12 @@ function buildMessage(
   };
   if (inbound.externalId !== undefined) message.externalId = inbound.externalId;
   if (inbound.replyTo !== undefined) message.replyTo = inbound.replyTo;
-  const meta = { ...inbound.meta };
-  if (inbound.subject !== undefined) meta.subject = inbound.subject;
-  if (inbound.references?.length) meta.references = inbound.references;
-  if (Object.keys(meta).length > 0) message.meta = meta;
+  if (inbound.meta !== undefined || inbound.subject !== undefined || inbound.references?.length) {
+    const meta = { ...inbound.meta };
+    if (inbound.subject !== undefined) meta.subject = inbound.subject;
+    if (inbound.references?.length) meta.references = inbound.references;
+    if (Object.keys(meta).length > 0) message.meta = meta;
+  }
   return message;
 }
 

@@ -15,7 +15,10 @@ export { MemoryState, type StateSnapshot } from './state.js';
 
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {
-  /** How many events the event log keeps (oldest dropped first). Default 100 000. */
+  /**
+   * How many events the event log keeps (oldest dropped first). Default 10 000: in memory the log
+   * serves followers in the same process, which read it as it grows.
+   */
   eventRetention?: number;
 }
 
@@ -28,7 +31,7 @@ export interface MemoryStoreOptions {
  * const desk = createDesk({ store: memoryStore() });
  */
 export function memoryStore(options: MemoryStoreOptions = {}): Store {
-  const state = new MemoryState(options.eventRetention ?? 100_000);
+  const state = new MemoryState(options.eventRetention ?? 10_000);
   let closed = false;
   const open = () => {
     if (closed) throw new Error('memory store is closed');
