@@ -143,6 +143,10 @@ function newConversation(
 
 /** The conversation after an inbound message on `channel` at `at`: reopened, touched, counted. */
 function withInbound(conversation: Conversation, channel: string, at: number, now: number): Conversation {
+  const latest = conversation.lastMessageAtMs === undefined || at >= conversation.lastMessageAtMs;
+  const lastInboundAtMs = { ...conversation.lastInboundAtMs };
+  lastInboundAtMs[channel] = Math.max(at, lastInboundAtMs[channel] ?? 0);
+  // One literal with every changed field: adding properties afterwards would cost a shape change per message.
   const next: Conversation = {
     ...conversation,
     channels: conversation.channels.includes(channel)
@@ -150,25 +154,21 @@ function withInbound(conversation: Conversation, channel: string, at: number, no
       : [...conversation.channels, channel],
     lastChannel: channel,
     lastInboundChannel: channel,
-    lastInboundAtMs: {
-      ...conversation.lastInboundAtMs,
-      [channel]: Math.max(at, conversation.lastInboundAtMs[channel] ?? 0),
-    },
+    lastInboundAtMs,
     messageCount: conversation.messageCount + 1,
     updatedAt: iso(now),
+    lastMessageAt: latest ? iso(at) : conversation.lastMessageAt,
+    lastMessageAtMs: latest ? at : conversation.lastMessageAtMs,
     version: conversation.version + 1,
   };
-  if (next.lastMessageAtMs === undefined || at >= next.lastMessageAtMs) {
-    next.lastMessageAtMs = at;
-    next.lastMessageAt = iso(at);
-  }
-  if (conversation.status === 'resolved' || conversation.status === 'snoozed') {
-    next.status = 'open';
-    delete next.resolvedAt;
-    delete next.resolvedAtMs;
-    delete next.snoozedUntil;
-  }
-  return next;
+  if (conversation.status !== 'resolved' && conversation.status !== 'snoozed') return next;
+  const {
+    resolvedAt: _resolvedAt,
+    resolvedAtMs: _resolvedAtMs,
+    snoozedUntil: _snoozedUntil,
+    ...reopened
+  } = next;
+  return { ...reopened, status: 'open' };
 }
 
 function partsOf(inbound: ParsedInboundMessage): Part[] {
