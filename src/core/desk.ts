@@ -112,6 +112,7 @@ export function assembleDesk(options: DeskOptions, store: Store): Desk {
   const unwatch = rt.store.watch?.((logged) => rt.emitter.emit(logged.map((entry) => entry.event)));
   const desk: Desk = {
     store: rt.store,
+    brand: rt.settings.brand,
     logger: rt.logger,
     channels: rt.channels,
     receive: (inbound) => receive(rt, inbound),

@@ -168,6 +168,8 @@ export type DeskListener<T extends DeskEventType> = (event: DeskEventOf<T>) => v
 /** The desk: Threadline's one object. Created by {@link createDesk}. */
 export interface Desk {
   readonly store: Store;
+  /** The brand records get when an inbound message names none (`options.brand`). */
+  readonly brand: string;
   /** Where the desk logs what it cannot throw (a failing listener, an outbox round). */
   readonly logger: Logger;
   /** Registered channel adapters by id. */

@@ -7,3 +7,12 @@
 export { errorToResponse, handleWebhook, jsonError, type WebhookOptions } from '../core/webhook.js';
 export { createWebhookHandler, type FetchHandler, type WebhookHandlerOptions } from './handler.js';
 export { type NodeListener, type NodeRequest, toNodeListener, toRequest, writeResponse } from './node.js';
+export { type IdentityClaims, signIdentityToken, verifyIdentityToken } from './token.js';
+export {
+  createWebChatHandler,
+  type VisitorTyping,
+  type WebChatCors,
+  type WebChatEmailFallback,
+  type WebChatHandler,
+  type WebChatOptions,
+} from './webchat/index.js';

@@ -36,6 +36,26 @@ export interface ParsedEmail {
   date?: string;
   /** Provider-specific extras, merged into the message meta. */
   meta?: Record<string, Json>;
+  /**
+   * Raw recipient fields as the provider gives them (To, Cc, envelope recipients), searched for a
+   * `reply+<conversationId>@` address.
+   */
+  recipients?: string[];
+}
+
+/** `reply+<conversationId>@domain`: the Reply-To the email adapters' `replyTo` option can produce. */
+const REPLY_ADDRESS = /(?:^|[\s<,;:"'(])reply\+([A-Za-z0-9_-]{1,128})@[^\s@<>,;]+/i;
+
+/**
+ * The conversation id of the first `reply+<conversationId>@` address among the recipients.
+ * Read from the raw field, so the id keeps its case (address parsing lowercases).
+ */
+export function conversationFromRecipients(recipients: readonly string[] | undefined): string | undefined {
+  for (const field of recipients ?? []) {
+    const match = REPLY_ADDRESS.exec(field.slice(0, 16_384));
+    if (match) return match[1];
+  }
+  return undefined;
 }
 
 function clip(text: string, max: number): string {
@@ -84,7 +104,8 @@ function createdAt(date: string | undefined): string | undefined {
 /**
  * Builds the one `message` event of an inbound email: sender identity (`verified` when the
  * provider reported SPF or DKIM pass), thread ids, the reply text as a text part (full text in
- * `meta.originalText`), attachments as media parts. Throws `ValidationError` when the sender
+ * `meta.originalText`), attachments as media parts, and `conversationId` when a recipient is a
+ * `reply+<conversationId>@` address. Throws `ValidationError` when the sender
  * address is invalid or the result does not fit the inbound message schema.
  */
 export function emailToEvent(channel: string, email: ParsedEmail): InboundEvent {
@@ -108,6 +129,8 @@ export function emailToEvent(channel: string, email: ParsedEmail): InboundEvent 
   if (email.thread.messageId) message.externalId = email.thread.messageId;
   if (email.thread.inReplyTo) message.replyTo = email.thread.inReplyTo;
   if (email.subject !== undefined) message.subject = clip(email.subject, 1024);
+  const conversationId = conversationFromRecipients(email.recipients);
+  if (conversationId) message.conversationId = conversationId;
   const at = createdAt(email.date);
   if (at) message.createdAt = at;
   const checked = InboundMessage.safeParse(message);

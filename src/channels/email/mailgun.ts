@@ -63,6 +63,14 @@ function formAttachments(form: FormBody): EmailAttachment[] {
   });
 }
 
+/** The route's `recipient` (the envelope address), then the To and Cc headers. */
+function mailgunRecipients(fields: Record<string, string>, headers: HeaderList): string[] {
+  const named = headers.filter(([name]) => /^(to|cc)$/i.test(name)).map(([, value]) => value);
+  return [fields.recipient, fields.To, fields.Cc, ...named].filter(
+    (field): field is string => field !== undefined,
+  );
+}
+
 function mailgunEmail(id: string, form: FormBody): ParsedEmail {
   const { fields } = form;
   const mime = fields['body-mime'] !== undefined ? parseMime(fields['body-mime']) : undefined;
@@ -76,6 +84,7 @@ function mailgunEmail(id: string, form: FormBody): ParsedEmail {
     thread: threadHeaders(headers),
     attachments: mime ? mime.attachments : formAttachments(form),
     meta: { ...(fields.recipient && { to: fields.recipient }) },
+    recipients: mailgunRecipients(fields, headers),
   };
   const subject = fields.subject ?? fields.Subject;
   if (subject !== undefined) email.subject = subject;

@@ -37,6 +37,8 @@ const PostmarkInbound = z.object({
   FromFull: z.object({ Email: z.string(), Name: z.string().optional() }).optional(),
   To: z.string().optional(),
   Cc: z.string().optional(),
+  Bcc: z.string().optional(),
+  OriginalRecipient: z.string().optional(),
   Subject: z.string().optional(),
   MessageID: z.string().optional(),
   Date: z.string().optional(),
@@ -105,6 +107,9 @@ function parsePostmark(id: string, raw: RawRequest): InboundEvent[] {
     thread: threadHeaders(headers),
     attachments: attachments(payload),
     meta,
+    recipients: [payload.OriginalRecipient, payload.To, payload.Cc, payload.Bcc].filter(
+      (field): field is string => field !== undefined,
+    ),
     ...(payload.Subject !== undefined && { subject: payload.Subject }),
     ...(payload.TextBody !== undefined && { text: payload.TextBody }),
     ...(payload.HtmlBody && { html: payload.HtmlBody }),

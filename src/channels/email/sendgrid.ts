@@ -105,6 +105,9 @@ function sendgridEmail(id: string, form: FormBody, binary: boolean): ParsedEmail
       ...(fields.to && { to: field('to')! }),
       ...(fields.spam_score && { spamScore: fields.spam_score }),
     },
+    recipients: [fields.envelope, fields.to, fields.cc].filter(
+      (field): field is string => field !== undefined,
+    ),
   };
   const subject = field('subject');
   if (subject !== undefined) email.subject = subject;

@@ -54,6 +54,8 @@ describe('postmarkInbound parse', () => {
       channelKind: 'email',
       from: { kind: 'email', value: 'ana.souza@example.org', verified: true },
       displayName: 'Ana Souza',
+      // The fixture is addressed to reply+conv_42@inbound.example.com.
+      conversationId: 'conv_42',
       externalId: 'CAF=reply.4471@mail.gmail.com',
       replyTo: 'threadline-0192f5a0-7c2b-7d11-a1b2-c3d4e5f60718@example.com',
       references: [

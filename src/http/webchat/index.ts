@@ -1,0 +1,221 @@
+import type { Desk, Logger } from '../../core/types.js';
+import { errorToResponse, jsonError } from '../../core/webhook.js';
+import type { Author } from '../../model/records.js';
+import { corsHeaders, preflight } from './cors.js';
+import { EmailFallback } from './email-fallback.js';
+import { type Visitor, VisitorIdentities } from './identity.js';
+import { resolveOptions, type WebChatOptions, type WebChatSettings } from './options.js';
+import { TokenBuckets } from './rate-limit.js';
+import { allowedMethods, bearerTokenOf, type Endpoint, endpointOf, invalid, visitorIdOf } from './request.js';
+import {
+  listMessages,
+  postMessage,
+  postRead,
+  postTyping,
+  type RouteContext,
+  type VisitorTyping,
+} from './routes.js';
+import { VisitorStream } from './stream.js';
+import { EventTail } from './tail.js';
+
+export type { WebChatCors, WebChatEmailFallback, WebChatOptions } from './options.js';
+export type { VisitorTyping } from './routes.js';
+
+/**
+ * The web-chat handler: call it with a `Request`; it answers the endpoints under its base path and
+ * returns `undefined` for any other path, so it chains with other handlers.
+ */
+export interface WebChatHandler {
+  (request: Request): Promise<Response | undefined>;
+  /** Ends every open event stream, stops listening to the desk and drops pending email copies. */
+  close(): void;
+  /** Listens to visitors' typing signals (`POST {base}/typing`). Returns the unsubscriber. */
+  onTyping(listener: (signal: VisitorTyping) => void): () => void;
+  /** Shows (or hides) an agent's typing indicator to the visitors of the conversation's customer. */
+  agentTyping(conversationId: string, typing: boolean, author?: Author): Promise<void>;
+}
+
+/** Other requests a visitor may make, per message its bucket allows. */
+const REQUESTS_PER_MESSAGE = 5;
+
+interface HandlerState extends RouteContext {
+  messageBuckets: TokenBuckets;
+  requestBuckets: TokenBuckets;
+  tail: EventTail;
+  streams: Set<VisitorStream>;
+  typingListeners: Set<(signal: VisitorTyping) => void>;
+  logger: Pick<Logger, 'error'>;
+}
+
+function createState(desk: Desk, settings: WebChatSettings): HandlerState {
+  const { capacity, refillPerSec } = settings.rateLimit;
+  const typingListeners = new Set<(signal: VisitorTyping) => void>();
+  return {
+    desk,
+    settings,
+    identities: new VisitorIdentities(desk, settings),
+    fallback: settings.fallbackEnabled ? new EmailFallback(desk, settings) : undefined,
+    emitTyping: (signal) => {
+      for (const listener of typingListeners) listener(signal);
+    },
+    typingListeners,
+    messageBuckets: new TokenBuckets(capacity, refillPerSec, settings.clock),
+    requestBuckets: new TokenBuckets(
+      capacity * REQUESTS_PER_MESSAGE,
+      refillPerSec * REQUESTS_PER_MESSAGE,
+      settings.clock,
+    ),
+    tail: new EventTail(desk),
+    streams: new Set(),
+    logger: desk.logger ?? console,
+  };
+}
+
+/**
+ * Creates the server side of web chat for `threadline/client` and the `<threadline-chat>` widget:
+ * `POST|GET {base}/messages`, `GET {base}/events` (Server-Sent Events), `POST {base}/typing` and
+ * `POST {base}/read`, with CORS, per-visitor rate limits and identity tokens (see
+ * docs/web-chat-server.md for the wire protocol). Register the `webchat()` adapter on the desk so
+ * agents' replies are delivered (and can be marked read).
+ *
+ * Options (all optional): `basePath` (`/chat`), `channel` (`webchat`), `identitySecret`, `cors`,
+ * `rateLimit` (`{ capacity: 20, refillPerSec: 2 }`), `maxBodyBytes` (64 KiB), `emailFallback`,
+ * `keepAliveMs` (15 000), `maxStreamsPerVisitor` (5), `brand` (`default`), `clock`.
+ *
+ * @throws ValidationError naming the option when an option is malformed.
+ * @example
+ * ```ts
+ * const chat = createWebChatHandler(desk, { identitySecret: process.env.CHAT_SECRET });
+ * const webhooks = createWebhookHandler(desk);
+ * http.createServer(toNodeListener(async (request) => (await chat(request)) ?? webhooks(request)));
+ * ```
+ */
+export function createWebChatHandler(desk: Desk, options: WebChatOptions = {}): WebChatHandler {
+  const state = createState(desk, resolveOptions({ brand: desk.brand, ...options }));
+  const handler = async (request: Request): Promise<Response | undefined> => {
+    let url: URL;
+    try {
+      url = new URL(request.url);
+    } catch {
+      return undefined;
+    }
+    const endpoint = endpointOf(url, state.settings.basePath);
+    if (endpoint === undefined) return undefined;
+    const response = await respond(state, request, url, endpoint).catch((error: unknown) =>
+      errorToResponse(error, state.logger),
+    );
+    for (const [name, value] of Object.entries(
+      corsHeaders(state.settings.cors, request.headers.get('origin')),
+    )) {
+      response.headers.set(name, value);
+    }
+    return response;
+  };
+  return Object.assign(handler, {
+    close: () => closeAll(state),
+    onTyping: (listener: (signal: VisitorTyping) => void) => {
+      state.typingListeners.add(listener);
+      return () => {
+        state.typingListeners.delete(listener);
+      };
+    },
+    agentTyping: (conversationId: string, typing: boolean, author: Author = { type: 'agent' }) =>
+      agentTyping(state, conversationId, typing, author),
+  });
+}
+
+function closeAll(state: HandlerState): void {
+  for (const stream of state.streams) stream.close();
+  state.streams.clear();
+  state.tail.stop();
+  state.fallback?.close();
+}
+
+async function agentTyping(state: HandlerState, conversationId: string, typing: boolean, author: Author) {
+  const conversation = await state.desk.conversations.get(conversationId);
+  const customer = await state.desk.customers.resolve(conversation.customerId);
+  for (const stream of state.streams) {
+    if (stream.follows(customer.id) || stream.follows(conversation.customerId)) stream.typing(typing, author);
+  }
+}
+
+async function respond(state: HandlerState, request: Request, url: URL, endpoint: Endpoint | null) {
+  if (endpoint === null) {
+    return jsonError(
+      404,
+      'NOT_FOUND',
+      `No web-chat endpoint at ${JSON.stringify(url.pathname.slice(0, 200))}.`,
+    );
+  }
+  const methods = allowedMethods[endpoint];
+  const method = request.method.toUpperCase();
+  if (method === 'OPTIONS') return preflight(state.settings.cors, request, methods);
+  if (!methods.includes(method)) {
+    return jsonError(
+      405,
+      'METHOD_NOT_ALLOWED',
+      `Method ${method} is not allowed; use ${methods.join(' or ')}.`,
+      {
+        headers: { allow: [...methods, 'OPTIONS'].join(', ') },
+      },
+    );
+  }
+  const visitorId = visitorIdOf(request, url, endpoint);
+  state.requestBuckets.take(visitorId, 'requests');
+  const visitor = await state.identities.verify(visitorId, bearerTokenOf(request, url, endpoint));
+  if (endpoint === 'messages' && method === 'POST') state.messageBuckets.take(visitorId, 'messages');
+  await state.identities.apply(visitor);
+  return route(state, request, url, endpoint, visitor);
+}
+
+function route(state: HandlerState, request: Request, url: URL, endpoint: Endpoint, visitor: Visitor) {
+  if (endpoint === 'messages') {
+    return request.method.toUpperCase() === 'POST'
+      ? postMessage(state, visitor, request)
+      : listMessages(state, visitor, url);
+  }
+  if (endpoint === 'typing') return postTyping(state, visitor, request);
+  if (endpoint === 'read') return postRead(state, visitor, request);
+  return openStream(state, request, url, visitor);
+}
+
+async function openStream(
+  state: HandlerState,
+  request: Request,
+  url: URL,
+  visitor: Visitor,
+): Promise<Response> {
+  const lastEventId =
+    request.headers.get('last-event-id') ?? url.searchParams.get('lastEventId') ?? undefined;
+  if (lastEventId !== undefined && (lastEventId.length === 0 || lastEventId.length > 256)) {
+    throw invalid('lastEventId', 'not an event id this server sent');
+  }
+  const open = [...state.streams].filter((stream) => stream.visitorId === visitor.id).length;
+  if (open >= state.settings.maxStreamsPerVisitor) {
+    return jsonError(429, 'RATE_LIMITED', 'Too many open event streams for this visitor.', {
+      headers: { 'retry-after': '5' },
+    });
+  }
+  const context = {
+    desk: state.desk,
+    tail: state.tail,
+    keepAliveMs: state.settings.keepAliveMs,
+    customerOf: (id: string) => state.identities.customerOf(id),
+  };
+  const stream = new VisitorStream(context, visitor.id, () => state.streams.delete(stream));
+  state.streams.add(stream);
+  if (request.signal.aborted) stream.close();
+  request.signal.addEventListener('abort', () => stream.close(), { once: true });
+  await stream.open(lastEventId).catch((error: unknown) => {
+    stream.close();
+    throw error;
+  });
+  return new Response(stream.body, {
+    status: 200,
+    headers: {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-accel-buffering': 'no',
+    },
+  });
+}

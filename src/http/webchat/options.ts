@@ -1,0 +1,130 @@
+import * as z from 'zod';
+import { ValidationError } from '../../model/errors.js';
+
+/** CORS settings of the web-chat endpoints. */
+export interface WebChatCors {
+  /** Allowed page origins (`https://shop.example.com`), or `'*'` for any. */
+  origins: string[] | '*';
+  /** Allow credentials (cookies); the matching origin is echoed instead of `*`. Default false. */
+  credentials?: boolean;
+}
+
+/** Email continuity: copy unread web-chat replies to the customer's email. */
+export interface WebChatEmailFallback {
+  /** Id of a registered email adapter (`postmark`, `sendgrid`, `mailgun`, or your own id). */
+  channel: string;
+  /** How long a reply may stay unread in the widget before it is emailed. Default 5 minutes. */
+  delayMs?: number;
+  /**
+   * Domain of the `reply+<conversationId>@<replyDomain>` address, recorded on the copy as
+   * `meta.replyTo`. The Reply-To header itself comes from the email adapter's `replyTo` option
+   * (`'reply+{conversationId}@<replyDomain>'`).
+   */
+  replyDomain?: string;
+  /** Only email addresses that are verified (token, SPF/DKIM) receive copies. Default true. */
+  verifiedOnly?: boolean;
+}
+
+/** Options of `createWebChatHandler`. Every option has a default. */
+export interface WebChatOptions {
+  /** Path the endpoints live under. Default `/chat`. */
+  basePath?: string;
+  /** Id of the web-chat channel adapter (`webchat()` from `threadline/channels/webchat`). Default `webchat`. */
+  channel?: string;
+  /** Secret that signs identity tokens (at least 16 characters). Without it, a token is refused (401). */
+  identitySecret?: string;
+  /** CORS for pages on other origins. Default none: same-origin only. */
+  cors?: WebChatCors;
+  /** Per-visitor token bucket for sent messages. Default `{ capacity: 20, refillPerSec: 2 }` (20 / 10 s). */
+  rateLimit?: { capacity: number; refillPerSec: number };
+  /** Largest request body, in bytes; larger is answered 413. Default 64 KiB. */
+  maxBodyBytes?: number;
+  /** Email continuity (see {@link WebChatEmailFallback}). Default off. */
+  emailFallback?: WebChatEmailFallback;
+  /** Interval of `: keepalive` comments on the event stream, in ms. Default 15 000. */
+  keepAliveMs?: number;
+  /** Open event streams allowed per visitor; more are answered 429. Default 5. */
+  maxStreamsPerVisitor?: number;
+  /** Brand of the visitors' customers. Default: the desk's `brand`. */
+  brand?: string;
+  /** Epoch-ms clock (token expiry, rate limits). Default `Date.now`. */
+  clock?: () => number;
+}
+
+/** Options with every default applied. */
+export interface WebChatSettings {
+  basePath: string;
+  channel: string;
+  identitySecret: string | undefined;
+  cors: WebChatCors | undefined;
+  rateLimit: { capacity: number; refillPerSec: number };
+  maxBodyBytes: number;
+  emailFallback: Required<Omit<WebChatEmailFallback, 'replyDomain'>> & { replyDomain?: string };
+  fallbackEnabled: boolean;
+  keepAliveMs: number;
+  maxStreamsPerVisitor: number;
+  brand: string;
+  clock: () => number;
+}
+
+const positive = z.number().finite().positive();
+const Schema = z.object({
+  basePath: z
+    .string()
+    .regex(/^(\/[^/?#]+)*\/?$/, 'must start with "/" (e.g. /chat)')
+    .optional(),
+  channel: z.string().min(1).max(128).optional(),
+  identitySecret: z.string().min(16, 'use a secret of at least 16 characters').optional(),
+  cors: z
+    .object({
+      origins: z.union([z.literal('*'), z.array(z.string().min(1))]),
+      credentials: z.boolean().optional(),
+    })
+    .optional(),
+  rateLimit: z.object({ capacity: z.number().int().min(1), refillPerSec: positive }).optional(),
+  maxBodyBytes: z.number().int().min(256).optional(),
+  emailFallback: z
+    .object({
+      channel: z.string().min(1).max(128),
+      delayMs: z.number().int().nonnegative().optional(),
+      replyDomain: z
+        .string()
+        .regex(/^[^\s@<>]+$/, 'a bare domain name')
+        .optional(),
+      verifiedOnly: z.boolean().optional(),
+    })
+    .optional(),
+  keepAliveMs: z.number().int().min(10).optional(),
+  maxStreamsPerVisitor: z.number().int().min(1).optional(),
+  brand: z.string().min(1).max(128).optional(),
+});
+
+/**
+ * Validates the options once and applies the defaults.
+ * @throws ValidationError naming the option.
+ */
+export function resolveOptions(options: WebChatOptions): WebChatSettings {
+  const { clock, ...rest } = options;
+  const checked = Schema.safeParse(rest);
+  if (!checked.success) throw ValidationError.fromZod('web-chat options', checked.error);
+  const fallback = options.emailFallback;
+  return {
+    basePath: (options.basePath ?? '/chat').replace(/\/+$/, ''),
+    channel: options.channel ?? 'webchat',
+    identitySecret: options.identitySecret,
+    cors: options.cors,
+    rateLimit: options.rateLimit ?? { capacity: 20, refillPerSec: 2 },
+    maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
+    emailFallback: {
+      channel: fallback?.channel ?? '',
+      delayMs: fallback?.delayMs ?? 5 * 60_000,
+      verifiedOnly: fallback?.verifiedOnly ?? true,
+      ...(fallback?.replyDomain === undefined ? {} : { replyDomain: fallback.replyDomain }),
+    },
+    fallbackEnabled: fallback !== undefined,
+    keepAliveMs: options.keepAliveMs ?? 15_000,
+    maxStreamsPerVisitor: options.maxStreamsPerVisitor ?? 5,
+    brand: options.brand ?? 'default',
+    clock: clock ?? Date.now,
+  };
+}
