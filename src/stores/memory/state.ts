@@ -11,6 +11,7 @@ import { ConflictError } from '../../model/errors.js';
 import type { DeskEvent, LoggedEvent } from '../../model/events.js';
 import { identityKey } from '../../model/identity.js';
 import type { Conversation, Customer, MergeRecord, Message } from '../../model/records.js';
+import { comparePositions } from '../../core/cursor.js';
 import { insertSorted, removeSorted, replaceSorted, sliceRange } from './sorted.js';
 
 /** Everything a memory-resident store holds, as plain data (what a snapshot contains). */
@@ -291,11 +292,34 @@ export class MemoryState {
     };
   }
 
+  /**
+   * Bulk-loads messages into empty indexes: appends, then sorts each list once if it is out of
+   * order, instead of a lookup and a sorted insert per message (a cold open of a large store).
+   */
+  private loadMessages(messages: readonly Message[]): void {
+    for (const record of messages) {
+      this.messages.set(record.id, record);
+      if (record.externalId !== undefined) this.byExternal.set(externalKey(record.channel, record.externalId), record.id);
+      listFor(this.messagesByConversation, record.conversationId).push(record);
+      listFor(this.messagesByCustomer, record.customerId).push(record);
+    }
+    for (const index of [this.messagesByConversation, this.messagesByCustomer]) {
+      for (const list of index.values()) {
+        for (let i = 1; i < list.length; i++) {
+          if (comparePositions(list[i - 1]!, list[i]!) > 0) {
+            list.sort(comparePositions);
+            break;
+          }
+        }
+      }
+    }
+  }
+
   /** Loads a snapshot into an empty state. */
   load(snapshot: StateSnapshot): void {
     for (const record of snapshot.customers) this.putCustomer(record);
     for (const record of snapshot.conversations) this.putConversation(record);
-    for (const record of snapshot.messages) this.putMessage(record);
+    this.loadMessages(snapshot.messages);
     for (const record of snapshot.merges) this.merges.set(record.id, record);
     for (const entry of snapshot.outbox) this.outbox.set(entry.messageId, entry);
     this.events = snapshot.events.map((entry) => entry.event);

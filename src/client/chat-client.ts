@@ -1,0 +1,240 @@
+import { StorageError, ValidationError } from '../model/errors.js';
+import type { Part } from '../model/parts.js';
+import type { BackoffOptions } from './backoff.js';
+import { createEmitter } from './emitter.js';
+import { parseLiveEvent } from './guards.js';
+import { createHistoryCache } from './history-cache.js';
+import { openLive } from './live.js';
+import { createOutbox, type OutboxEntry } from './outbox.js';
+import type { SseEvent } from './sse.js';
+import { indexedDbStorage, storedVisitorId } from './storage.js';
+import { createTransport, isOnline } from './transport.js';
+import type { ChatEvents, ChatMessage, ChatStorage, ConnectionState, HistoryPage } from './types.js';
+
+/** Options of {@link createChatClient}. */
+export interface ChatClientOptions {
+  /** Base URL of the web-chat endpoints, absolute or relative to the page (`/chat`). */
+  endpoint: string;
+  /** An identity token signed by the host's server (`signIdentityToken` in `threadline/http`). */
+  identityToken?: string;
+  /** Outbox and history cache. Default: IndexedDB (`indexedDbStorage()`). */
+  storage?: ChatStorage;
+  /** A fetch implementation. Default `globalThis.fetch`. */
+  fetch?: typeof fetch;
+  /** The visitor id. Default: the one kept in localStorage (`threadline.visitor`), made once. */
+  visitorId?: string;
+  /** Reconnect and outbox retry pacing. Default 500 ms doubling to 30 s, with jitter. */
+  backoff?: BackoffOptions;
+  /** A live stream silent this long (ms) is reopened. Default 45 000 (the server pings every 15 s). */
+  idleMs?: number;
+}
+
+/** The customer's side of web chat. Made by {@link createChatClient}. */
+export interface ChatClient {
+  readonly visitorId: string;
+  /** The live connection's state now. */
+  readonly connection: ConnectionState;
+  /**
+   * Sends text (one text part) or parts. The message goes to the IndexedDB outbox first and
+   * leaves it when the server accepts it; resolves with the server's message, or with the queued
+   * one (`pending: true`) when the server cannot be reached: it is sent, once, when it can.
+   * @throws ValidationError for empty input; DeliveryError when the server refuses it (4xx);
+   *   StorageError when the outbox cannot be written.
+   */
+  send(input: string | Part[]): Promise<ChatMessage>;
+  /**
+   * One page of the customer's timeline (all channels), newest first; the first page is cached.
+   * @throws DeliveryError when the server cannot be reached or refuses; ValidationError for a malformed page.
+   */
+  history(options?: { limit?: number; before?: string }): Promise<HistoryPage>;
+  /** The cached newest messages (up to 100), for instant display before `history()` answers. */
+  cached(): Promise<ChatMessage[]>;
+  /** Messages still in the outbox, oldest first (`pending: true`). */
+  pending(): Promise<ChatMessage[]>;
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<K extends keyof ChatEvents>(event: K, listener: (value: ChatEvents[K]) => void): () => void;
+  /** Tells agents the visitor is typing. Best effort: resolves false when it could not be delivered. */
+  typing(isTyping: boolean): Promise<boolean>;
+  /** Marks an agent message (and earlier ones) read. Resolves false when it could not be delivered. */
+  markRead(messageId: string): Promise<boolean>;
+  /** Tries to send the outbox now. */
+  flush(): Promise<void>;
+  /** Stops live updates and retries. */
+  close(): void;
+}
+
+const MAX_TEXT = 65_536;
+
+function toEntry(input: string | Part[]): OutboxEntry {
+  const now = Date.now();
+  const entry = { clientId: crypto.randomUUID(), createdAt: new Date(now).toISOString(), at: now };
+  if (typeof input === 'string') {
+    if (!input.trim() || input.length > MAX_TEXT)
+      throw new ValidationError('chat message', [{ path: ['text'], message: `1 to ${MAX_TEXT} characters` }]);
+    return { ...entry, text: input };
+  }
+  if (!Array.isArray(input) || input.length === 0)
+    throw new ValidationError('chat message', [{ path: ['parts'], message: 'expected a non-empty array' }]);
+  return { ...entry, parts: input };
+}
+
+/** How a queued entry looks until the server accepts it. */
+const pendingMessage = (entry: OutboxEntry): ChatMessage => ({
+  id: entry.clientId,
+  externalId: entry.clientId,
+  channel: 'webchat',
+  channelKind: 'webchat',
+  direction: 'inbound',
+  author: { type: 'customer' },
+  parts: entry.parts ?? [{ type: 'text', text: entry.text ?? '' }],
+  status: 'queued',
+  createdAt: entry.createdAt,
+  at: entry.at,
+  pending: true,
+});
+
+/**
+ * Creates the browser client of web chat: HTTP with ky, live updates over SSE (reconnecting with
+ * backoff and resuming from the last event id), an IndexedDB outbox and history cache. It connects
+ * at once; call `close()` when done.
+ * @throws ValidationError when `endpoint` is missing.
+ * @example
+ * const chat = createChatClient({ endpoint: '/chat' });
+ * chat.on('message', (m) => render(m));
+ * await chat.send('Hello!');
+ */
+export function createChatClient(options: ChatClientOptions): ChatClient {
+  if (typeof options?.endpoint !== 'string' || !options.endpoint)
+    throw new ValidationError('chat client options', [{ path: ['endpoint'], message: 'expected a URL' }]);
+  const visitorId = options.visitorId ?? storedVisitorId();
+  const storage = options.storage ?? indexedDbStorage();
+  const scope = `${options.endpoint}|${visitorId}`;
+  const events = createEmitter<ChatEvents>();
+  const report = (error: Error) => events.emit('error', error);
+  const cache = createHistoryCache(storage, `history:${scope}`, report);
+  const transport = createTransport({ ...options, visitorId });
+  const seen = new Set<string>();
+  let connection: ConnectionState = 'connecting';
+  let opened = false;
+
+  /** Records a server message as known; false when it already was. */
+  const know = (message: ChatMessage): boolean => {
+    if (seen.has(message.id)) return false;
+    seen.add(message.id);
+    if (seen.size > 2000) seen.delete(seen.values().next().value as string);
+    return true;
+  };
+  /** Emits a server message once per id, and keeps the cache current. */
+  const receive = (message: ChatMessage) => {
+    if (!know(message)) return;
+    cache.add([message]);
+    events.emit('message', message);
+  };
+
+  const outbox = createOutbox({
+    storage,
+    key: `outbox:${scope}`,
+    backoff: options.backoff ?? {},
+    post: transport.postMessage,
+    onSent: receive,
+    onRefused(clientId, error, watched) {
+      events.emit('status', { messageId: clientId, status: 'failed' });
+      if (!watched) report(error);
+    },
+    onError: report,
+  });
+
+  const onEvent = ({ event, data }: SseEvent) => {
+    try {
+      const live = parseLiveEvent(event, data);
+      if (live?.type === 'message') receive(live.value);
+      else if (live?.type === 'typing') events.emit('typing', live.value);
+      else if (live?.type === 'status') {
+        cache.setStatus(live.value);
+        events.emit('status', live.value);
+      }
+    } catch (error) {
+      report(error as Error);
+    }
+  };
+
+  /**
+   * A stream reopened without an event id (it dropped before any event carried one) cannot be
+   * replayed by the server: fetch the newest page and emit the messages not seen yet.
+   */
+  const catchUp = () =>
+    transport
+      .fetchPage(50)
+      .then((page) => page.items.reverse().forEach(receive))
+      .catch(report);
+
+  const live = openLive({
+    http: transport.http,
+    backoff: options.backoff ?? {},
+    idleMs: options.idleMs ?? 45_000,
+    isOnline,
+    onEvent,
+    onState(state, resumed) {
+      if (state === 'open') {
+        if (opened && !resumed) void catchUp();
+        opened = true;
+        void outbox.flush();
+      }
+      if (state === connection) return;
+      connection = state;
+      events.emit('connection', state);
+    },
+    onRefused: report,
+  });
+
+  const onOnline = () => {
+    live.wake();
+    void outbox.flush();
+  };
+  const onOffline = () => live.drop();
+  const win = typeof window === 'undefined' ? undefined : window;
+  win?.addEventListener('online', onOnline);
+  win?.addEventListener('offline', onOffline);
+  void outbox.flush();
+
+  return {
+    visitorId,
+    get connection() {
+      return connection;
+    },
+    async send(input) {
+      const entry = toEntry(input);
+      outbox.watch(entry.clientId);
+      try {
+        await outbox.add(entry);
+      } catch (cause) {
+        outbox.take(entry.clientId);
+        throw new StorageError('the message could not be queued in the outbox', { cause });
+      }
+      const queued = pendingMessage(entry);
+      events.emit('message', queued);
+      await outbox.flush();
+      const result = outbox.take(entry.clientId);
+      if (result instanceof Error) throw result;
+      return result ?? queued;
+    },
+    async history({ limit = 50, before } = {}) {
+      const page = await transport.fetchPage(limit, before);
+      for (const message of page.items) know(message);
+      if (!before) cache.add(page.items);
+      return page;
+    },
+    cached: () => cache.list(),
+    pending: async () => (await outbox.list()).map(pendingMessage),
+    on: events.on,
+    typing: (isTyping) => transport.signal('typing', { typing: isTyping }),
+    markRead: (messageId) => transport.signal('read', { messageId }),
+    flush: () => outbox.flush(),
+    close() {
+      live.close();
+      outbox.close();
+      win?.removeEventListener('online', onOnline);
+      win?.removeEventListener('offline', onOffline);
+    },
+  };
+}

@@ -1,0 +1,112 @@
+import type { KyInstance } from 'ky';
+import { DeliveryError } from '../model/errors.js';
+import { type BackoffOptions, backoffDelay } from './backoff.js';
+import { createSseParser, readEventStream, type SseEvent } from './sse.js';
+import type { ConnectionState } from './types.js';
+
+/** Options of {@link openLive}. */
+export interface LiveOptions {
+  http: KyInstance;
+  backoff: BackoffOptions;
+  /** A stream silent for this long (no event, no keepalive) is dropped and reopened. */
+  idleMs: number;
+  isOnline(): boolean;
+  onEvent(event: SseEvent): void;
+  /** `resumed`: the stream opened with a `Last-Event-ID`, so the server replays what was missed. */
+  onState(state: ConnectionState, resumed?: boolean): void;
+  /** The server refused the stream for good (401, 403, 404): no more reconnects. */
+  onRefused(error: DeliveryError): void;
+}
+
+/** A live-update connection that keeps itself open. */
+export interface Live {
+  /** Reconnects now if waiting for a backoff timer (the browser came back online). */
+  wake(): void;
+  /** Drops the current stream (the browser went offline); it reconnects with backoff. */
+  drop(): void;
+  close(): void;
+}
+
+const REFUSED = [401, 403, 404];
+
+/**
+ * Opens `GET {endpoint}/events` as a fetch-based SSE stream (so it can send the visitor and
+ * Authorization headers and run in Node) and keeps it open: after a drop it reconnects with
+ * exponential backoff and jitter, sending `Last-Event-ID` so the server replays what was missed.
+ */
+export function openLive(options: LiveOptions): Live {
+  let closed = false;
+  let attempt = 0;
+  let lastEventId = '';
+  let controller: AbortController | undefined;
+  let wake = (): void => {};
+
+  const connectOnce = async (): Promise<number> => {
+    const abort = new AbortController();
+    controller = abort;
+    let idle: ReturnType<typeof setTimeout> | undefined;
+    const activity = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => abort.abort(), options.idleMs);
+    };
+    const parser = createSseParser((event) => {
+      attempt = 0;
+      lastEventId = event.id;
+      options.onEvent(event);
+    }, lastEventId);
+    try {
+      const headers: Record<string, string> = lastEventId ? { 'last-event-id': lastEventId } : {};
+      const response = await options.http.get('events', { headers, signal: abort.signal, timeout: false });
+      if (!response.ok || !response.body) return response.status;
+      options.onState('open', lastEventId !== '');
+      activity();
+      await readEventStream(response.body, parser, activity);
+    } catch {
+      // A network error or our own abort (offline, idle, close): the loop below reconnects.
+    } finally {
+      clearTimeout(idle);
+      abort.abort();
+      lastEventId = parser.lastEventId;
+    }
+    return 0;
+  };
+
+  const pause = () =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, backoffDelay(attempt++, options.backoff));
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+
+  const run = async () => {
+    while (!closed) {
+      if (options.isOnline()) {
+        options.onState('connecting');
+        const status = await connectOnce();
+        if (closed) return;
+        if (REFUSED.includes(status)) {
+          options.onState('offline');
+          options.onRefused(
+            new DeliveryError(`live updates refused with status ${status}`, { retryable: false, status }),
+          );
+          return;
+        }
+      }
+      options.onState('offline');
+      await pause();
+    }
+  };
+  void run();
+
+  return {
+    wake: () => wake(),
+    drop: () => controller?.abort(),
+    close() {
+      closed = true;
+      controller?.abort();
+      wake();
+    },
+  };
+}

@@ -1,0 +1,76 @@
+/** One Server-Sent Event. `id` is the last event id seen on the stream (events without one inherit it). */
+export interface SseEvent {
+  id: string;
+  event: string;
+  data: string;
+}
+
+/** An incremental `text/event-stream` parser. */
+export interface SseParser {
+  /** Feeds a decoded chunk; complete events are dispatched synchronously. */
+  push(chunk: string): void;
+  /** The last event id buffer (updated by `id:` fields, per the HTML spec). */
+  readonly lastEventId: string;
+}
+
+// A lone CR at the very end of the buffer may be the first half of a CRLF split across chunks.
+const LINE_END = /\r\n|\r(?!$)|\n/;
+
+/**
+ * Parses the `text/event-stream` format as the HTML spec's EventSource does: CRLF, LF or CR line
+ * ends, `:` comments, `data:` lines joined with `\n`, `event:` type (default `message`), `id:`
+ * without NUL updating the last event id; an event without data is not dispatched; `retry:` is
+ * ignored (the client has its own backoff).
+ */
+export function createSseParser(dispatch: (event: SseEvent) => void, lastEventId = ''): SseParser {
+  let buffer = '';
+  let data: string[] = [];
+  let type = '';
+  const line = (text: string): void => {
+    if (text === '') {
+      if (data.length > 0) dispatch({ id: lastEventId, event: type || 'message', data: data.join('\n') });
+      data = [];
+      type = '';
+      return;
+    }
+    if (text.startsWith(':')) return;
+    const colon = text.indexOf(':');
+    const field = colon < 0 ? text : text.slice(0, colon);
+    let value = colon < 0 ? '' : text.slice(colon + 1);
+    if (value.startsWith(' ')) value = value.slice(1);
+    if (field === 'data') data.push(value);
+    else if (field === 'event') type = value;
+    else if (field === 'id' && !value.includes('\0')) lastEventId = value;
+  };
+  return {
+    push(chunk) {
+      buffer += chunk;
+      for (let match = LINE_END.exec(buffer); match; match = LINE_END.exec(buffer)) {
+        line(buffer.slice(0, match.index));
+        buffer = buffer.slice(match.index + match[0].length);
+      }
+    },
+    get lastEventId() {
+      return lastEventId;
+    },
+  };
+}
+
+/**
+ * Reads a response body into `parser` until the stream ends. `onActivity` runs on every chunk
+ * (keepalive comments included), so a watchdog can tell a live stream from a dead one.
+ */
+export async function readEventStream(
+  body: ReadableStream<Uint8Array>,
+  parser: SseParser,
+  onActivity: () => void,
+): Promise<void> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    onActivity();
+    parser.push(decoder.decode(value, { stream: true }));
+  }
+}

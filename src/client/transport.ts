@@ -1,0 +1,81 @@
+import ky from 'ky';
+import { checkMessage, checkPage } from './guards.js';
+import type { OutboxEntry, PostOutcome } from './outbox.js';
+import { isRetryableStatus, networkFailure, refusal, retryAfterMs } from './responses.js';
+import type { HistoryPage } from './types.js';
+
+/** What the transport needs to know. */
+export interface TransportOptions {
+  endpoint: string;
+  visitorId: string;
+  identityToken?: string | undefined;
+  fetch?: typeof fetch | undefined;
+}
+
+/** Whether the browser believes it is online (always true where `navigator` is missing). */
+export const isOnline = (): boolean => typeof navigator === 'undefined' || navigator.onLine !== false;
+
+/**
+ * The client's HTTP side, on one ky instance: every request carries `X-Threadline-Visitor` and,
+ * with a token, `Authorization: Bearer`. ky's own retries are off: the outbox and the live
+ * connection pace their retries themselves.
+ */
+export function createTransport(options: TransportOptions) {
+  const http = ky.create({
+    prefixUrl: options.endpoint,
+    retry: 0,
+    timeout: 15_000,
+    throwHttpErrors: false,
+    headers: {
+      'x-threadline-visitor': options.visitorId,
+      ...(options.identityToken ? { authorization: `Bearer ${options.identityToken}` } : {}),
+    },
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+
+  /** POSTs one outbox entry; a network error, 408, 429 or 5xx keeps it queued. */
+  const postMessage = async ({ clientId, text, parts }: OutboxEntry): Promise<PostOutcome> => {
+    if (!isOnline()) return { retryAfterMs: undefined };
+    let response: Response;
+    try {
+      response = await http.post('messages', { json: parts ? { clientId, parts } : { clientId, text } });
+    } catch {
+      return { retryAfterMs: undefined }; // network error or timeout: the entry stays queued
+    }
+    if (isRetryableStatus(response.status)) return { retryAfterMs: retryAfterMs(response) };
+    if (!response.ok) return { error: await refusal(response, 'sending a message') };
+    try {
+      return { message: checkMessage(((await response.json()) as { message?: unknown }).message) };
+    } catch (error) {
+      return { error: error as Error };
+    }
+  };
+
+  /** GETs one history page. Throws DeliveryError or ValidationError. */
+  const fetchPage = async (limit: number, before?: string): Promise<HistoryPage> => {
+    const searchParams: Record<string, string> = { limit: String(limit) };
+    if (before) searchParams.before = before;
+    let response: Response;
+    try {
+      response = await http.get('messages', { searchParams });
+    } catch (cause) {
+      throw networkFailure('loading history', cause);
+    }
+    if (!response.ok) throw await refusal(response, 'loading history');
+    return checkPage(await response.json());
+  };
+
+  /** POSTs a best-effort signal: false when unreachable or retryable; throws when refused. */
+  const signal = async (path: string, json: object): Promise<boolean> => {
+    let response: Response;
+    try {
+      response = await http.post(path, { json });
+    } catch {
+      return false;
+    }
+    if (response.ok || isRetryableStatus(response.status)) return response.ok;
+    throw await refusal(response, `POST ${path}`);
+  };
+
+  return { http, postMessage, fetchPage, signal };
+}

@@ -1,0 +1,119 @@
+import { open, rename } from 'node:fs/promises';
+import { StorageError } from '../../model/errors.js';
+import type { StateSnapshot } from '../memory/state.js';
+import { encodeFrame, scanFrames } from './frame.js';
+import { inDir, snapshotName, syncDir } from './layout.js';
+
+/**
+ * A snapshot file is a run of frames: a header `{ format, version, generation, nextSeq }`, then
+ * chunks `{ kind, items }` of at most CHUNK records (and about CHUNK_CHARS of JSON) each, then `{ end: true, counts }`. Chunks keep
+ * every JSON.parse small and let a large state be written without one giant string.
+ */
+const FORMAT = 'threadline-file-snapshot';
+const VERSION = 1;
+const CHUNK = 1000;
+/** A chunk closes past this much JSON, so a few huge records (long emails) still make small frames. */
+const CHUNK_CHARS = 4 * 1024 * 1024;
+const FLUSH_BYTES = 4 * 1024 * 1024;
+
+type ListKind = 'customers' | 'conversations' | 'messages' | 'merges' | 'outbox' | 'events';
+const kinds: readonly ListKind[] = ['customers', 'conversations', 'messages', 'merges', 'outbox', 'events'];
+
+const json = (value: unknown) => encodeFrame(Buffer.from(JSON.stringify(value)));
+
+/** One kind's records in chunks of at most CHUNK records and about CHUNK_CHARS of JSON each. */
+function* chunks(kind: ListKind, list: readonly unknown[]): Generator<Buffer> {
+  let items: string[] = [];
+  let chars = 0;
+  const chunk = () => encodeFrame(Buffer.from(`{"kind":"${kind}","items":[${items.join(',')}]}`));
+  for (const item of list) {
+    const text = JSON.stringify(item);
+    if (items.length > 0 && (items.length >= CHUNK || chars + text.length > CHUNK_CHARS)) {
+      yield chunk();
+      items = [];
+      chars = 0;
+    }
+    items.push(text);
+    chars += text.length;
+  }
+  if (items.length > 0) yield chunk();
+}
+
+function* frames(generation: number, state: StateSnapshot): Generator<Buffer> {
+  yield json({ format: FORMAT, version: VERSION, generation, nextSeq: state.nextSeq });
+  for (const kind of kinds) yield* chunks(kind, state[kind]);
+  yield json({ end: true, counts: Object.fromEntries(kinds.map((kind) => [kind, state[kind].length])) });
+}
+
+/**
+ * Writes the snapshot of `generation` atomically: to a temp file, fsynced, renamed over the final
+ * name, then the directory fsynced. A crash at any step leaves either no snapshot of this
+ * generation (the temp file is deleted on the next open) or a complete one.
+ */
+export async function writeSnapshot(
+  dir: string,
+  generation: number,
+  state: StateSnapshot,
+  fsync: boolean,
+): Promise<void> {
+  const path = inDir(dir, snapshotName(generation));
+  const temp = `${path}.tmp`;
+  const handle = await open(temp, 'w');
+  try {
+    let pending: Buffer[] = [];
+    let bytes = 0;
+    const flush = async () => {
+      await handle.write(Buffer.concat(pending, bytes));
+      pending = [];
+      bytes = 0;
+    };
+    for (const frame of frames(generation, state)) {
+      pending.push(frame);
+      bytes += frame.length;
+      if (bytes >= FLUSH_BYTES) await flush();
+    }
+    await flush();
+    if (fsync) await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, path);
+  if (fsync) await syncDir(dir);
+}
+
+function corrupt(path: string, offset: number, what: string): StorageError {
+  return new StorageError(
+    `file store: snapshot ${path} is damaged at byte ${offset} (${what}); restore the directory from a backup`,
+  );
+}
+
+/** Reads and verifies a snapshot file. @throws StorageError naming the file and offset of any damage. */
+export async function readSnapshot(path: string, generation: number): Promise<StateSnapshot> {
+  const state: StateSnapshot = {
+    customers: [],
+    conversations: [],
+    messages: [],
+    merges: [],
+    outbox: [],
+    events: [],
+    nextSeq: 1,
+  };
+  let header = false;
+  let ended = false;
+  const scan = await scanFrames(path, (payload, offset) => {
+    const value = JSON.parse(payload.toString('utf8')) as Record<string, unknown>;
+    if (!header) {
+      if (value.format !== FORMAT || value.version !== VERSION || value.generation !== generation) {
+        throw corrupt(path, offset, `not a version ${VERSION} snapshot of generation ${generation}`);
+      }
+      state.nextSeq = value.nextSeq as number;
+      header = true;
+    } else if (value.end === true) ended = true;
+    else if (ended || !kinds.includes(value.kind as ListKind))
+      throw corrupt(path, offset, 'unexpected chunk');
+    else for (const item of value.items as never[]) (state[value.kind as ListKind] as unknown[]).push(item);
+  });
+  if (scan.damage) throw corrupt(path, scan.damage.offset, scan.damage.problem);
+  if (!ended) throw corrupt(path, scan.end, 'it ends before its end marker');
+  return state;
+}

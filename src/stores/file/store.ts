@@ -1,0 +1,243 @@
+import type {
+  ClaimOptions,
+  ConversationQuery,
+  MessageScope,
+  OutboxEntry,
+  Range,
+  Store,
+  WriteBatch,
+} from '../../core/store.js';
+import { StorageError } from '../../model/errors.js';
+import type { LoggedEvent } from '../../model/events.js';
+import type { Conversation, Customer, MergeRecord, Message } from '../../model/records.js';
+import { MemoryState } from '../memory/state.js';
+import { encodeBatch } from './codec.js';
+import { type Group, type JournalStats, JournalWriter, MAX_BATCH } from './journal.js';
+import { readLayout } from './layout.js';
+import { acquireLock, releaseLock } from './lock.js';
+import { recover, removeBefore } from './recovery.js';
+import { writeSnapshot } from './snapshot.js';
+
+/** Settled options of the file store (see `FileStoreOptions`). */
+export interface FileStoreConfig {
+  dir: string;
+  compactAfterBytes: number;
+  fsync: boolean;
+  eventRetention: number;
+  logger: {
+    warn(message: string, ...args: unknown[]): void;
+    error(message: string, ...args: unknown[]): void;
+  };
+}
+
+/** Read-visibility keys: one per record a batch writes, prefixed by record type. */
+function keysOf(batch: WriteBatch, logged: readonly LoggedEvent[]): string[] {
+  const keys: string[] = [];
+  for (const put of batch.customers ?? []) keys.push(`c:${put.record.id}`);
+  for (const put of batch.conversations ?? []) keys.push(`v:${put.record.id}`);
+  for (const put of batch.messages ?? []) keys.push(`m:${put.record.id}`);
+  for (const put of batch.merges ?? []) keys.push(`g:${put.record.id}`);
+  for (const entry of batch.outbox ?? []) keys.push(`o:${entry.messageId}`);
+  for (const id of batch.outboxDone ?? []) keys.push(`o:${id}`);
+  for (const entry of logged) keys.push(`e:${entry.cursor}`);
+  return keys;
+}
+
+/**
+ * The file store: a `MemoryState` (the memory store's state and indexes) made durable by a
+ * journal with group commit and snapshot compaction. A batch is checked, applied in memory and
+ * queued in one step, and `commit` resolves once its group is fsynced. A read that would return a
+ * record whose group is not durable yet waits for that fsync, so nothing is ever *seen* (and then
+ * acknowledged, e.g. as a duplicate delivery) that a crash could still take back.
+ */
+export class FileStore implements Store {
+  readonly name = 'file';
+  private readonly state: MemoryState;
+  /** Records written by groups that are not durable yet: key -> the group holding the latest write. */
+  private readonly pending = new Map<string, Group>();
+  private writer!: JournalWriter;
+  private closed = false;
+  private compaction: Promise<void> | undefined;
+  private compactAt: number;
+
+  private constructor(private readonly config: FileStoreConfig) {
+    this.state = new MemoryState(config.eventRetention);
+    this.compactAt = config.compactAfterBytes;
+  }
+
+  /** Locks the directory and rebuilds the state from its snapshot and journals. */
+  static async open(config: FileStoreConfig): Promise<FileStore> {
+    await acquireLock(config.dir, config.logger);
+    const store = new FileStore(config);
+    try {
+      const { generation, size } = await recover({ ...config, state: store.state });
+      store.writer = await JournalWriter.open({
+        dir: config.dir,
+        generation,
+        size,
+        fsync: config.fsync,
+        onDurable: (group) => store.durable(group),
+      });
+    } catch (error) {
+      await releaseLock(config.dir);
+      if (error instanceof StorageError) throw error;
+      throw new StorageError(`file store: cannot open ${config.dir}`, { cause: error });
+    }
+    return store;
+  }
+
+  async getCustomer(id: string): Promise<Customer | undefined> {
+    return this.visible(this.state.customers.get(id), 'c:');
+  }
+  async findCustomerByIdentity(brandId: string, key: string): Promise<Customer | undefined> {
+    return this.visible(this.state.customerByIdentity(brandId, key), 'c:');
+  }
+  async getConversation(id: string): Promise<Conversation | undefined> {
+    return this.visible(this.state.conversations.get(id), 'v:');
+  }
+  async listConversations(query: ConversationQuery): Promise<Conversation[]> {
+    return this.visibleAll(this.state.listConversations(query), 'v:');
+  }
+  async getMessage(id: string): Promise<Message | undefined> {
+    return this.visible(this.state.messages.get(id), 'm:');
+  }
+  async getMessageByExternalId(channel: string, externalId: string): Promise<Message | undefined> {
+    return this.visible(this.state.messageByExternalId(channel, externalId), 'm:');
+  }
+  async listMessages(scope: MessageScope, range: Range): Promise<Message[]> {
+    return this.visibleAll(this.state.listMessages(scope, range), 'm:');
+  }
+  async countMessages(scope: MessageScope): Promise<number> {
+    if (this.pending.size > 0) await this.writer.settled();
+    return this.state.countMessages(scope);
+  }
+  async getMerge(id: string): Promise<MergeRecord | undefined> {
+    return this.visible(this.state.merges.get(id), 'g:');
+  }
+  async listOutbox(): Promise<OutboxEntry[]> {
+    if (this.pending.size > 0) await this.writer.settled();
+    return [...this.state.outbox.values()];
+  }
+  async readEvents(options: { after?: string | undefined; limit: number }): Promise<LoggedEvent[]> {
+    const events = this.state.readEvents(options.after, options.limit);
+    if (this.pending.size > 0) await this.waitFor(events.map((entry) => `e:${entry.cursor}`));
+    return events;
+  }
+
+  /**
+   * Checks the batch (ConflictError, nothing written), applies it in memory, appends it to the
+   * journal, and resolves once it is durable. @throws StorageError when the store is closed or a
+   * write failed.
+   */
+  async commit(batch: WriteBatch): Promise<void> {
+    this.writable();
+    this.state.check(batch);
+    const payload = encodeBatch(batch);
+    if (payload.length > MAX_BATCH) {
+      throw new StorageError(
+        `file store: a batch of ${payload.length} bytes exceeds the ${MAX_BATCH}-byte record limit; nothing was written`,
+      );
+    }
+    const logged = this.state.apply(batch);
+    await this.append(payload, keysOf(batch, logged));
+  }
+
+  /** Leases due entries; the lease is journaled (and durable before it is returned) so it survives a restart. */
+  async claimOutbox(options: ClaimOptions): Promise<OutboxEntry[]> {
+    this.writable();
+    const claimed = this.state.claimOutbox(options);
+    if (claimed.length === 0) return claimed;
+    const batch: WriteBatch = { outbox: claimed };
+    await this.append(encodeBatch(batch), keysOf(batch, []));
+    return claimed;
+  }
+
+  /** Group-commit counters since open: how many records shared each fsync. */
+  stats(): JournalStats {
+    return { ...this.writer.stats };
+  }
+
+  /**
+   * Writes a snapshot of the current state and drops the journals before it. Runs in the
+   * background on its own past `compactAfterBytes`; call it before copying the directory for a
+   * backup. Concurrent calls share one run. @throws StorageError when a step fails.
+   */
+  compact(): Promise<void> {
+    try {
+      this.writable();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.compaction ??= this.runCompaction().finally(() => {
+      this.compaction = undefined;
+    });
+    return this.compaction;
+  }
+
+  /** Waits for queued writes and a running compaction, then closes the journal and releases the lock. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.compaction?.catch(() => {});
+    await this.writer.close();
+    await releaseLock(this.config.dir);
+  }
+
+  private writable(): void {
+    if (this.closed) throw new StorageError(`file store: ${this.config.dir} is closed`);
+    if (this.writer.failed) throw this.writer.failed;
+  }
+
+  private async append(payload: Buffer, keys: string[]): Promise<void> {
+    const group = this.writer.append(payload, keys);
+    for (const key of keys) this.pending.set(key, group);
+    await group.done;
+  }
+
+  private durable(group: Group): void {
+    for (const key of group.keys) if (this.pending.get(key) === group) this.pending.delete(key);
+    if (this.writer.size >= this.compactAt && !this.compaction && !this.closed) {
+      this.compact().catch((error: unknown) => {
+        // Not data loss (the journal keeps growing); try again after another threshold's worth.
+        this.compactAt = this.writer.size + this.config.compactAfterBytes;
+        this.config.logger.error(`file store: background compaction of ${this.config.dir} failed`, error);
+      });
+    }
+  }
+
+  private async visible<T extends { id: string }>(
+    record: T | undefined,
+    prefix: string,
+  ): Promise<T | undefined> {
+    if (record === undefined || this.pending.size === 0) return record;
+    const group = this.pending.get(prefix + record.id);
+    if (group) await group.done;
+    return record;
+  }
+
+  private async visibleAll<T extends { id: string }>(records: T[], prefix: string): Promise<T[]> {
+    if (this.pending.size > 0) await this.waitFor(records.map((record) => prefix + record.id));
+    return records;
+  }
+
+  private async waitFor(keys: string[]): Promise<void> {
+    const groups = new Set<Group>();
+    for (const key of keys) {
+      const group = this.pending.get(key);
+      if (group) groups.add(group);
+    }
+    for (const group of groups) await group.done;
+  }
+
+  private async runCompaction(): Promise<void> {
+    const { dir, fsync } = this.config;
+    // The snapshot and the cut are taken in the same tick: every record applied so far goes to the
+    // current journal, everything after to the next generation, which the snapshot precedes.
+    const generation = this.writer.generation + 1;
+    const snapshot = this.state.snapshot();
+    await this.writer.cut();
+    await writeSnapshot(dir, generation, snapshot, fsync);
+    await removeBefore(dir, await readLayout(dir), generation, fsync);
+    this.compactAt = this.writer.size + this.config.compactAfterBytes;
+  }
+}

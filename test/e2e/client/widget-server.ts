@@ -1,0 +1,61 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { webchat } from '../../../src/channels/webchat/index.js';
+import type { Desk } from '../../../src/core/types.js';
+import { toNodeListener } from '../../../src/http/node.js';
+import { createWebChatHandler, type WebChatHandler } from '../../../src/http/webchat/index.js';
+import { createDesk } from '../../../src/index.js';
+import { bundle } from '../indexeddb/chromium.js';
+
+/**
+ * A strict policy: no inline script or style. The widget styles itself with a constructed
+ * stylesheet (CSSOM), which style-src does not govern, so it must look right under it.
+ */
+export const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'";
+
+const PAGE = `<!doctype html><html lang="en"><meta charset="utf-8"><title>Shop</title>
+<h1>Acme shop</h1><p><a href="#">A link before the widget</a></p>
+<threadline-chat endpoint="/chat" heading="Acme support"></threadline-chat>
+<script type="module" src="/widget.js"></script></html>`;
+
+/** The host app of the widget tests: a page, its bundled script, and the real chat endpoints. */
+export interface WidgetServer {
+  url: string;
+  desk: Desk;
+  chat: WebChatHandler;
+  close(): Promise<void>;
+}
+
+/** Serves the page under {@link CSP}, `/widget.js` (esbuild bundle of page.ts) and `/chat/*`. */
+export async function startWidgetServer(): Promise<WidgetServer> {
+  const script = await bundle(fileURLToPath(new URL('./page.ts', import.meta.url)));
+  const desk = createDesk({ channels: [webchat()], logger: { warn() {}, error() {} } });
+  const chat = createWebChatHandler(desk, { keepAliveMs: 5000 });
+  const listener = toNodeListener(async (request) => {
+    const { pathname } = new URL(request.url);
+    if (pathname === '/widget.js') {
+      return new Response(script, {
+        headers: { 'content-type': 'text/javascript', 'cache-control': 'no-store' },
+      });
+    }
+    if (pathname === '/') {
+      return new Response(PAGE, { headers: { 'content-type': 'text/html', 'content-security-policy': CSP } });
+    }
+    return (await chat(request)) ?? new Response('not found', { status: 404 });
+  });
+  const server: Server = createServer(listener);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    desk,
+    chat,
+    async close() {
+      chat.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await desk.close();
+    },
+  };
+}
