@@ -118,7 +118,6 @@ export async function run(): Promise<BenchSection> {
         name: `durable receive, ${IN_FLIGHT} in flight (group commit, fsync on)`,
         value: received.perSecond,
         unit: 'msg/s',
-        higherIsBetter: true,
         floor: floor.perSecond,
         floorName: 'raw appends of the same records, one fdatasync per group as in the run',
         higherIsBetter: true,
@@ -129,7 +128,6 @@ export async function run(): Promise<BenchSection> {
         name: 'the same receives on the memory store (the desk without durability)',
         value: inMemory,
         unit: 'msg/s',
-        higherIsBetter: true,
         higherIsBetter: true,
       },
       {

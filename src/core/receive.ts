@@ -47,13 +47,20 @@ function channelKindOf(rt: Runtime, inbound: ParsedInboundMessage): ChannelKind 
   ]);
 }
 
+/**
+ * Provider times this close to now are taken as now: many carry whole seconds (an email's Date, a
+ * call's Timestamp) or a skewed clock, and would sort a message before one received a moment
+ * earlier. Older times are late deliveries or history imports, and keep their place.
+ */
+export const PROVIDER_TIME_TOLERANCE_MS = 5_000;
+
 function timeOf(inbound: ParsedInboundMessage, now: number): number {
   if (inbound.createdAt === undefined) return now;
   const at = typeof inbound.createdAt === 'number' ? inbound.createdAt : Date.parse(inbound.createdAt);
   if (!Number.isFinite(at) || at < 0 || at > 8.64e15) {
     throw new ValidationError('inbound message', [{ path: ['createdAt'], message: 'not a valid time' }]);
   }
-  return at;
+  return Math.abs(now - at) <= PROVIDER_TIME_TOLERANCE_MS ? now : at;
 }
 
 /** The sender's customer after this message, and what to write for it. */

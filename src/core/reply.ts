@@ -182,11 +182,11 @@ export function outboundMessage(
 
 /** The conversation after an agent's message: touched, counted, first response stamped. */
 export function withOutbound(conversation: Conversation, message: Message, now: number): Conversation {
+  const touches = message.direction === 'outbound' && !conversation.channels.includes(message.channel);
   const next: Conversation = {
     ...conversation,
-    channels: conversation.channels.includes(message.channel)
-      ? conversation.channels
-      : [...conversation.channels, message.channel],
+    // An internal note is on no channel: it never enters `channels`.
+    channels: touches ? [...conversation.channels, message.channel] : conversation.channels,
     messageCount: conversation.messageCount + 1,
     lastMessageAt: message.createdAt,
     lastMessageAtMs: message.at,

@@ -71,8 +71,13 @@ describe('receive', () => {
       sms('+14155550100', 'sent earlier', { createdAt: '2026-10-31T12:00:00Z' }),
     );
     expect(late.message.createdAt).toBe('2026-10-31T12:00:00.000Z');
-    const seconds = await desk.receive(sms('+14155550100', 'epoch', { createdAt: T0 - 1000 }));
-    expect(seconds.message.at).toBe(T0 - 1000);
+    const epoch = await desk.receive(sms('+14155550100', 'epoch', { createdAt: T0 - 60_000 }));
+    expect(epoch.message.at).toBe(T0 - 60_000);
+    // Whole-second and skewed provider clocks within 5 s of now are taken as now, keeping arrival order.
+    const truncated = await desk.receive(sms('+14155550100', 'same second', { createdAt: T0 - 900 }));
+    expect(truncated.message.at).toBe(T0);
+    const ahead = await desk.receive(sms('+14155550100', 'fast clock', { createdAt: T0 + 3_000 }));
+    expect(ahead.message.at).toBe(T0);
   });
 
   const bad: [string, unknown, string][] = [

@@ -141,6 +141,7 @@ describe('reply and the outbox', () => {
     await desk.outbox.flush();
     expect(note).toMatchObject({ direction: 'internal', status: 'sent' });
     expect(smsA.sent).toHaveLength(0);
+    expect((await desk.conversations.get(conversation.id)).channels).toEqual(['sms']);
   });
 
   it('refuses bad replies with typed errors and writes nothing', async () => {

@@ -69,7 +69,8 @@ export class VisitorStream {
     (timer as { unref?: () => void }).unref?.();
     this.cleanup.push(() => clearInterval(timer));
     this.write('retry: 2000\n\n');
-    this.send('ready', { customerId: customer?.id ?? null });
+    // A fresh stream learns where the log stands, so it can resume even if it drops before any event.
+    this.send('ready', { customerId: customer?.id ?? null }, lastEventId === undefined ? this.ctx.tail.cursor : undefined);
     const replayed = lastEventId === undefined ? new Set<string>() : await this.replay(lastEventId);
     const buffered = this.buffer ?? [];
     this.buffer = undefined;

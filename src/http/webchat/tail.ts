@@ -19,6 +19,11 @@ export class EventTail {
 
   constructor(private readonly desk: Desk) {}
 
+  /** The cursor of the last event read from the log (undefined before the first event). */
+  get cursor(): string | undefined {
+    return this.head;
+  }
+
   /**
    * Adds a listener of every event logged from now on; resolves once the tail is at the end of
    * the log (the first time, it reads through the log to find its end). Returns the unsubscriber.

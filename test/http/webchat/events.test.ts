@@ -33,7 +33,11 @@ describe('GET /chat/events', () => {
     const annStream = await connect(fx, visitorHeaders('ann'));
     const bobStream = await connect(fx, visitorHeaders('bob'));
     expect(annStream.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
-    expect(await annStream.next()).toEqual({ event: 'ready', data: { customerId: ann.customerId } });
+    const ready = await annStream.next();
+    expect(ready).toMatchObject({ event: 'ready', data: { customerId: ann.customerId } });
+    // A fresh stream is told where the log stands, so it can resume before any event arrives.
+    const [last] = (await fx.desk.store.readEvents({ limit: 10_000 })).slice(-1);
+    expect(ready.id).toBe(last?.cursor);
     await bobStream.next((e) => e.event === 'ready');
 
     const reply = await fx.desk.reply(ann.conversationId, {
