@@ -1,6 +1,6 @@
 import { createDesk } from '../src/index.js';
-import { InboundMessage } from '../src/model/inbound.js';
 import type { InboundMessage as Inbound } from '../src/model/inbound.js';
+import { InboundMessage } from '../src/model/inbound.js';
 import { memoryStore } from '../src/stores/memory/index.js';
 import type { BenchSection } from './report.js';
 
@@ -24,7 +24,12 @@ function identityFor(channel: (typeof CHANNELS)[number], person: number): Inboun
 function inputs(count: number, customers: number): Inbound[] {
   return Array.from({ length: count }, (_, i) => {
     const channel = CHANNELS[i % CHANNELS.length]!;
-    return { channel, from: identityFor(channel, i % customers), text: `Message ${i}: where is my order?`, externalId: `ext-${i}` };
+    return {
+      channel,
+      from: identityFor(channel, i % customers),
+      text: `Message ${i}: where is my order?`,
+      externalId: `ext-${i}`,
+    };
   });
 }
 
@@ -44,9 +49,9 @@ function floorThroughput(messages: Inbound[]): number {
     const parsed = InboundMessage.parse(messages[i]);
     const key = parsed.from.value;
     byId.set(`m${i}`, parsed);
-    let list = byConversation.get(key);
-    if (!list) byConversation.set(key, (list = []));
-    list.push(parsed);
+    const list = byConversation.get(key);
+    if (list) list.push(parsed);
+    else byConversation.set(key, [parsed]);
   }
   return messages.length / ((performance.now() - start) / 1000);
 }
@@ -57,7 +62,12 @@ async function contextLatency(): Promise<{ p50: number; p99: number; floorP50: n
   for (const channel of CHANNELS.slice(2)) await desk.identify(first.customer.id, identityFor(channel, 0));
   for (let i = 1; i < 10_000; i++) {
     const channel = CHANNELS[i % CHANNELS.length]!;
-    await desk.receive({ channel, from: identityFor(channel, 0), text: `message ${i}`, externalId: `c-${i}` });
+    await desk.receive({
+      channel,
+      from: identityFor(channel, 0),
+      text: `message ${i}`,
+      externalId: `c-${i}`,
+    });
   }
   const samples: number[] = [];
   const floor: number[] = [];
@@ -70,7 +80,11 @@ async function contextLatency(): Promise<{ p50: number; p99: number; floorP50: n
     floor.push(performance.now() - t);
   }
   const pct = (list: number[], p: number) => [...list].sort((a, b) => a - b)[Math.floor(list.length * p)]!;
-  return { p50: pct(samples.slice(500), 0.5), p99: pct(samples.slice(500), 0.99), floorP50: pct(floor.slice(500), 0.5) };
+  return {
+    p50: pct(samples.slice(500), 0.5),
+    p99: pct(samples.slice(500), 0.99),
+    floorP50: pct(floor.slice(500), 0.5),
+  };
 }
 
 const retained: unknown[] = [];
@@ -100,17 +114,47 @@ export async function run(): Promise<BenchSection> {
   const context = await contextLatency();
   const heap = await heapPerMessage(messages);
   const rows: BenchSection['rows'] = [
-    { name: '`receive` on the memory store (100k msgs, 10k customers, 6 channels)', value: receive, unit: 'msg/s', floor, floorName: 'zod parse + Map insert', higherIsBetter: true, target: '>= 100,000 msg/s and within 4x of the floor', met: receive >= 100_000 && floor / receive <= 4 },
-    { name: '`context` p50 (10k messages over 6 channels)', value: context.p50, unit: 'ms', floor: context.floorP50, floorName: 'store.listMessages(50)' },
-    { name: '`context` p99 (10k messages over 6 channels)', value: context.p99, unit: 'ms', target: '< 0.2 ms', met: context.p99 < 0.2 },
+    {
+      name: '`receive` on the memory store (100k msgs, 10k customers, 6 channels)',
+      value: receive,
+      unit: 'msg/s',
+      floor,
+      floorName: 'zod parse + Map insert',
+      higherIsBetter: true,
+      target: '>= 100,000 msg/s and within 4x of the floor',
+      met: receive >= 100_000 && floor / receive <= 4,
+    },
+    {
+      name: '`context` p50 (10k messages over 6 channels)',
+      value: context.p50,
+      unit: 'ms',
+      floor: context.floorP50,
+      floorName: 'store.listMessages(50)',
+    },
+    {
+      name: '`context` p99 (10k messages over 6 channels)',
+      value: context.p99,
+      unit: 'ms',
+      target: '< 0.2 ms',
+      met: context.p99 < 0.2,
+    },
   ];
-  if (heap !== undefined) rows.push({ name: 'heap per stored short text message (all indexes, event log)', value: heap, unit: 'bytes', target: '< 1,200 bytes', met: heap < 1200 });
+  if (heap !== undefined)
+    rows.push({
+      name: 'heap per stored short text message (all indexes, event log)',
+      value: heap,
+      unit: 'bytes',
+      target: '< 1,200 bytes',
+      met: heap < 1200,
+    });
   return {
     title: 'Core (memory store)',
     rows,
     notes: [
       'Throughput is sequential `await desk.receive()` on one core; the floor parses the same inputs with zod 4 and inserts them into a Map with a per-conversation index. The cost above 1x is the price of identity resolution, continuity, events and the store indexes.',
-      heap === undefined ? 'Heap was not measured: run with `node --expose-gc`.' : 'Heap is measured with `--expose-gc` around storing the 100k messages, so it includes each message\'s share of customers, conversations, indexes and the event log.',
+      heap === undefined
+        ? 'Heap was not measured: run with `node --expose-gc`.'
+        : "Heap is measured with `--expose-gc` around storing the 100k messages, so it includes each message's share of customers, conversations, indexes and the event log.",
     ],
   };
 }

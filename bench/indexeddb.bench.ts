@@ -75,7 +75,12 @@ export async function run(): Promise<BenchSection> {
         floor,
         floorName: 'idb-keyval setMany, 100 per call',
       },
-      { name: 'desk.receive end to end (2,000 msgs, 100 senders)', value: rate(f.desk, 2000), unit: 'msg/s', higherIsBetter: true },
+      {
+        name: 'desk.receive end to end (2,000 msgs, 100 senders)',
+        value: rate(f.desk, 2000),
+        unit: 'msg/s',
+        higherIsBetter: true,
+      },
       { name: 'append into an empty conversation', value: f.append.intoEmpty, unit: 'ms' },
       {
         name: `append into a ${f.n.toLocaleString('en-US')}-message conversation`,

@@ -32,5 +32,6 @@ const header = [
   'Each figure stands beside a floor measured in the same run, so the ratio survives a noisy machine.',
   '',
 ].join('\n');
-if (wanted.length === 0) writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), `${header}\n${sections.join('\n\n')}\n`);
+if (wanted.length === 0)
+  writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), `${header}\n${sections.join('\n\n')}\n`);
 else console.log('(a partial run: docs/benchmarks.md left unchanged)');

@@ -17,7 +17,9 @@ const minutesLater = (minutes: number) => {
   now += minutes * 60_000;
 };
 
-desk.on('conversation.channel_switched', (event) => console.log(`  (continued on ${event.to}, was ${event.from})`));
+desk.on('conversation.channel_switched', (event) =>
+  console.log(`  (continued on ${event.to}, was ${event.from})`),
+);
 
 const sms = await desk.receive({
   channel: 'sms',
@@ -35,7 +37,11 @@ await desk.receive({
 });
 minutesLater(30);
 // The host's login proves the email: a verified identity on the same customer.
-await desk.identify(sms.customer.id, { kind: 'email', value: 'Ann.Lee@example.com', verified: true }, { reason: 'login' });
+await desk.identify(
+  sms.customer.id,
+  { kind: 'email', value: 'Ann.Lee@example.com', verified: true },
+  { reason: 'login' },
+);
 minutesLater(5);
 await desk.receive({
   channel: 'email',
@@ -45,12 +51,19 @@ await desk.receive({
   externalId: '<ann-003@example.com>',
 });
 minutesLater(2);
-await desk.reply(sms.conversation.id, { text: 'Thanks Ann, a replacement ships today.', author: { type: 'agent', name: 'Sam' } });
+await desk.reply(sms.conversation.id, {
+  text: 'Thanks Ann, a replacement ships today.',
+  author: { type: 'agent', name: 'Sam' },
+});
 
 const context = await desk.context({ customerId: sms.customer.id });
 const conversation = context.conversations[0]!;
-console.log(`Customer: ${context.customer.displayName} (${context.customer.identities.map((i) => `${i.kind} ${i.value}`).join(', ')})`);
-console.log(`Conversations: ${context.counts.conversations}, channels: ${conversation.channels.join(' -> ')}`);
+console.log(
+  `Customer: ${context.customer.displayName} (${context.customer.identities.map((i) => `${i.kind} ${i.value}`).join(', ')})`,
+);
+console.log(
+  `Conversations: ${context.counts.conversations}, channels: ${conversation.channels.join(' -> ')}`,
+);
 console.log('Timeline, oldest first:');
 const timeline = [];
 for await (const message of desk.timeline(sms.customer.id)) timeline.unshift(message);

@@ -11,7 +11,8 @@ async function seeded(count: number) {
   for (let i = 0; i < count; i++) {
     const maker = makers[i % 3]!;
     const value = maker === email ? 'ann@example.com' : '+14155550100';
-    if (i === 2) await t.desk.identify(customerId, { kind: 'email', value: 'ann@example.com', verified: true });
+    if (i === 2)
+      await t.desk.identify(customerId, { kind: 'email', value: 'ann@example.com', verified: true });
     const r = await t.desk.receive(maker(value, `m${i}`));
     customerId = r.customer.id;
     ids.push(r.message.id);
@@ -20,7 +21,8 @@ async function seeded(count: number) {
   return { ...t, ids, customerId };
 }
 
-const texts = (messages: Message[]) => messages.map((m) => (m.parts[0]?.type === 'text' ? m.parts[0].text : '?'));
+const texts = (messages: Message[]) =>
+  messages.map((m) => (m.parts[0]?.type === 'text' ? m.parts[0].text : '?'));
 
 describe('context', () => {
   it('gives the customer, conversations, newest messages across channels, channels used and counts', async () => {
@@ -75,13 +77,17 @@ describe('timeline paging', () => {
 
   it('rejects malformed cursors and conflicting options', async () => {
     const { desk, customerId } = await seeded(2);
-    await expect(desk.timeline(customerId, { before: 'garbage' }).page()).rejects.toBeInstanceOf(ValidationError);
+    await expect(desk.timeline(customerId, { before: 'garbage' }).page()).rejects.toBeInstanceOf(
+      ValidationError,
+    );
     expect(() => desk.timeline(customerId, { before: 'a.b', after: 'c.d' })).toThrow(ValidationError);
     expect(() => desk.timeline(customerId, { limit: 0 })).toThrow(ValidationError);
-    await expect(desk.timeline(customerId, { around: 'no-such-message' }).page()).rejects.toBeInstanceOf(NotFoundError);
+    await expect(desk.timeline(customerId, { around: 'no-such-message' }).page()).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
   });
 
-  it('pages one conversation\'s messages', async () => {
+  it("pages one conversation's messages", async () => {
     const { desk, customerId } = await seeded(6);
     const [conversation] = (await desk.conversations.list({ customerId })).items;
     const page = await desk.conversations.messages(conversation!.id, { limit: 4 }).page();

@@ -105,9 +105,13 @@ describe('continuity', () => {
     const { desk } = testDesk({ continuity: { mode: 'multichannel' } });
     const chat = await desk.receive(sms('+14155550100'));
     await desk.identify(chat.customer.id, { kind: 'email', value: 'ann@example.com', verified: true });
-    const mail = await desk.receive(email('ann@example.com', 'answer by mail', { conversationId: chat.conversation.id }));
+    const mail = await desk.receive(
+      email('ann@example.com', 'answer by mail', { conversationId: chat.conversation.id }),
+    );
     expect(mail.conversation.id).toBe(chat.conversation.id);
-    const stranger = await desk.receive(email('eve@example.com', 'sneaky', { conversationId: chat.conversation.id }));
+    const stranger = await desk.receive(
+      email('eve@example.com', 'sneaky', { conversationId: chat.conversation.id }),
+    );
     expect(stranger.conversation.id).not.toBe(chat.conversation.id);
   });
 });

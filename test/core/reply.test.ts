@@ -5,7 +5,11 @@ import { memoryStore } from '../../src/stores/memory/index.js';
 import { DAY, email, HOUR, sms, testDesk, whatsapp } from './helpers.js';
 
 /** An in-process adapter that records deliveries and answers with a scripted outcome. */
-function recordingAdapter(id: string, kind: ChannelAdapter['kind'], options: { windowMs?: number; outcomes?: (Error | 'ok')[] } = {}) {
+function recordingAdapter(
+  id: string,
+  kind: ChannelAdapter['kind'],
+  options: { windowMs?: number; outcomes?: (Error | 'ok')[] } = {},
+) {
   const sent: OutboundDelivery[] = [];
   const outcomes = [...(options.outcomes ?? [])];
   const adapter: ChannelAdapter = {
@@ -40,11 +44,21 @@ describe('reply and the outbox', () => {
     await desk.receive(sms('+14155550100'));
     const { conversation } = await desk.receive(whatsapp('+14155550100'));
     const queued = await desk.reply(conversation.id, { text: 'On its way!' });
-    expect(queued).toMatchObject({ status: 'queued', channel: 'whatsapp', direction: 'outbound', to: 'phone:+14155550100', author: { type: 'agent' } });
+    expect(queued).toMatchObject({
+      status: 'queued',
+      channel: 'whatsapp',
+      direction: 'outbound',
+      to: 'phone:+14155550100',
+      author: { type: 'agent' },
+    });
     expect((await desk.store.listOutbox()).map((e) => e.messageId)).toEqual([queued.id]);
     await desk.outbox.flush();
     expect(waA.sent).toHaveLength(1);
-    expect(waA.sent[0]).toMatchObject({ idempotencyKey: queued.id, attempt: 1, to: { value: '+14155550100' } });
+    expect(waA.sent[0]).toMatchObject({
+      idempotencyKey: queued.id,
+      attempt: 1,
+      to: { value: '+14155550100' },
+    });
     const stored = await desk.store.getMessage(queued.id);
     expect(stored).toMatchObject({ status: 'sent', externalId: 'whatsapp-1' });
     expect(await desk.store.listOutbox()).toEqual([]);
@@ -61,7 +75,9 @@ describe('reply and the outbox', () => {
     expect(error).toBeInstanceOf(PolicyError);
     expect(error.message).toMatch(/24 h.*template/);
     expect(await desk.store.listOutbox()).toEqual([]);
-    const template = await desk.reply(conversation.id, { parts: [{ type: 'template', name: 'order_update', language: 'en' }] });
+    const template = await desk.reply(conversation.id, {
+      parts: [{ type: 'template', name: 'order_update', language: 'en' }],
+    });
     expect(template.status).toBe('queued');
   });
 
@@ -78,7 +94,10 @@ describe('reply and the outbox', () => {
   it('retries retryable failures with backoff, and fails for good on a final one, then falls back', async () => {
     const mailA = recordingAdapter('email', 'email');
     const smsA = recordingAdapter('sms', 'sms', {
-      outcomes: [new DeliveryError('503', { retryable: true }), new DeliveryError('bad number', { retryable: false, status: 400, providerCode: '21211' })],
+      outcomes: [
+        new DeliveryError('503', { retryable: true }),
+        new DeliveryError('bad number', { retryable: false, status: 400, providerCode: '21211' }),
+      ],
     });
     const { desk, advance, events } = deskWith([smsA.adapter, mailA.adapter]);
     const { conversation, customer } = await desk.receive(sms('+14155550100'));
@@ -90,7 +109,10 @@ describe('reply and the outbox', () => {
     expect(entry).toMatchObject({ attempts: 1 });
     advance(1000);
     await desk.outbox.flush();
-    expect(await desk.store.getMessage(message.id)).toMatchObject({ status: 'failed', error: { code: '21211', message: 'bad number' } });
+    expect(await desk.store.getMessage(message.id)).toMatchObject({
+      status: 'failed',
+      error: { code: '21211', message: 'bad number' },
+    });
     const fallback = events.find((e) => e.type === 'message.queued' && e.message.channel === 'email');
     expect(fallback).toBeDefined();
     await desk.outbox.flush();
@@ -98,7 +120,7 @@ describe('reply and the outbox', () => {
     expect(mailA.sent[0]!.to.value).toBe('ann@example.com');
   });
 
-  it('a crashed sender\'s claim expires and another desk resumes the delivery', async () => {
+  it("a crashed sender's claim expires and another desk resumes the delivery", async () => {
     const store = memoryStore();
     const first = deskWith([recordingAdapter('sms', 'sms').adapter], { store });
     const { conversation } = await first.desk.receive(sms('+14155550100'));
@@ -125,10 +147,18 @@ describe('reply and the outbox', () => {
     expect(read?.status).toBe('read');
     const late = await desk.updateStatus({ channel: 'sms', externalId: 'sms-1', status: 'delivered' });
     expect(late?.status).toBe('read');
-    expect(events.filter((e) => e.type === 'message.status').map((e) => (e.type === 'message.status' ? [e.previous, e.message.status] : []))).toEqual([['sent', 'read']]);
-    expect(await desk.updateStatus({ channel: 'sms', externalId: 'unknown', status: 'delivered' })).toBeUndefined();
+    expect(
+      events
+        .filter((e) => e.type === 'message.status')
+        .map((e) => (e.type === 'message.status' ? [e.previous, e.message.status] : [])),
+    ).toEqual([['sent', 'read']]);
+    expect(
+      await desk.updateStatus({ channel: 'sms', externalId: 'unknown', status: 'delivered' }),
+    ).toBeUndefined();
     const before = await desk.store.countMessages({ customerId: customer.id });
-    const [echo] = await desk.ingest('sms', [{ type: 'echo', channel: 'sms', externalId: 'not-yet-known', idempotencyKey: message.id }]);
+    const [echo] = await desk.ingest('sms', [
+      { type: 'echo', channel: 'sms', externalId: 'not-yet-known', idempotencyKey: message.id },
+    ]);
     expect(echo).toMatchObject({ type: 'echo', message: { id: message.id } });
     expect(await desk.store.countMessages({ customerId: customer.id })).toBe(before);
   });

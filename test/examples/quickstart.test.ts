@@ -5,7 +5,9 @@ import { expect, it } from 'vitest';
 const run = promisify(execFile);
 
 it('the quick start prints one conversation across SMS, WhatsApp and email', async () => {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/quickstart.ts'], { cwd: process.cwd() });
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/quickstart.ts'], {
+    cwd: process.cwd(),
+  });
   expect(stdout.trimEnd().split('\n')).toEqual([
     '  (continued on whatsapp, was sms)',
     '  (continued on email, was whatsapp)',

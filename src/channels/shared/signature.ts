@@ -48,7 +48,11 @@ export async function hmac(hash: HmacHash, secret: string, data: string | Uint8A
 }
 
 /** HMAC through Web Crypto: the path browsers, workers and edge runtimes take. */
-export async function webCryptoHmac(hash: HmacHash, secret: string, data: string | Uint8Array): Promise<Uint8Array> {
+export async function webCryptoHmac(
+  hash: HmacHash,
+  secret: string,
+  data: string | Uint8Array,
+): Promise<Uint8Array> {
   const key = await importKey(secret, hash);
   const bytes = typeof data === 'string' ? encoder.encode(data) : data;
   return new Uint8Array(await crypto.subtle.sign('HMAC', key, bytes as Uint8Array<ArrayBuffer>));

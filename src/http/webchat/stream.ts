@@ -70,7 +70,11 @@ export class VisitorStream {
     this.cleanup.push(() => clearInterval(timer));
     this.write('retry: 2000\n\n');
     // A fresh stream learns where the log stands, so it can resume even if it drops before any event.
-    this.send('ready', { customerId: customer?.id ?? null }, lastEventId === undefined ? this.ctx.tail.cursor : undefined);
+    this.send(
+      'ready',
+      { customerId: customer?.id ?? null },
+      lastEventId === undefined ? this.ctx.tail.cursor : undefined,
+    );
     const replayed = lastEventId === undefined ? new Set<string>() : await this.replay(lastEventId);
     const buffered = this.buffer ?? [];
     this.buffer = undefined;

@@ -1,3 +1,4 @@
+import { comparePositions } from '../../core/cursor.js';
 import type {
   ClaimOptions,
   ConversationQuery,
@@ -11,7 +12,6 @@ import { ConflictError } from '../../model/errors.js';
 import type { DeskEvent, LoggedEvent } from '../../model/events.js';
 import { identityKey } from '../../model/identity.js';
 import type { Conversation, Customer, MergeRecord, Message } from '../../model/records.js';
-import { comparePositions } from '../../core/cursor.js';
 import { insertSorted, removeSorted, replaceSorted, sliceRange } from './sorted.js';
 
 /** Everything a memory-resident store holds, as plain data (what a snapshot contains). */
@@ -299,7 +299,8 @@ export class MemoryState {
   private loadMessages(messages: readonly Message[]): void {
     for (const record of messages) {
       this.messages.set(record.id, record);
-      if (record.externalId !== undefined) this.byExternal.set(externalKey(record.channel, record.externalId), record.id);
+      if (record.externalId !== undefined)
+        this.byExternal.set(externalKey(record.channel, record.externalId), record.id);
       listFor(this.messagesByConversation, record.conversationId).push(record);
       listFor(this.messagesByCustomer, record.customerId).push(record);
     }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { hmac, sha256, timingSafeEqual, toBase64, toHex, webCryptoHmac } from '../../../src/channels/shared/signature.js';
+import {
+  hmac,
+  sha256,
+  timingSafeEqual,
+  toBase64,
+  toHex,
+  webCryptoHmac,
+} from '../../../src/channels/shared/signature.js';
 
 // RFC 4231 test case 2 and RFC 2202 test case 2: key "Jefe", data "what do ya want for nothing?".
 const data = 'what do ya want for nothing?';
@@ -15,7 +22,9 @@ describe('signature primitives', () => {
   });
 
   it('SHA-256 and base64 match known answers', async () => {
-    expect(toHex(await sha256('abc'))).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(toHex(await sha256('abc'))).toBe(
+      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    );
     expect(toBase64(new Uint8Array([0xfb, 0xff, 0x00]))).toBe('+/8A');
   });
 
