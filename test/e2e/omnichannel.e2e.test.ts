@@ -91,7 +91,7 @@ it('SMS, then WhatsApp, then an email reply threaded by In-Reply-To: one convers
     NumMedia: '0',
   });
   expect(sms.status).toBe(200);
-  const wa = await postTwilio('twilio-whatsapp', {
+  const whatsapp = {
     MessageSid: 'SM000000000000000000000000000000a2',
     AccountSid: ACCOUNT_SID,
     From: `whatsapp:${ANN}`,
@@ -99,18 +99,10 @@ it('SMS, then WhatsApp, then an email reply threaded by In-Reply-To: one convers
     Body: 'Photo of the label coming',
     NumMedia: '0',
     ProfileName: 'Ann Lee',
-  });
-  expect(wa.status).toBe(200);
+  };
+  expect((await postTwilio('twilio-whatsapp', whatsapp)).status).toBe(200);
   // A provider retry of the same delivery stores nothing new.
-  const retry = await postTwilio('twilio-whatsapp', {
-    MessageSid: 'SM000000000000000000000000000000a2',
-    AccountSid: ACCOUNT_SID,
-    From: `whatsapp:${ANN}`,
-    To: 'whatsapp:+14155550000',
-    Body: 'Photo of the label coming',
-    NumMedia: '0',
-    ProfileName: 'Ann Lee',
-  });
+  const retry = await postTwilio('twilio-whatsapp', whatsapp);
   expect(retry.status).toBe(200);
 
   const [conversation] = (await liveDesk.conversations.list()).items;
