@@ -67,6 +67,7 @@ export interface HistoryPage {
  * `memoryStorage()` keeps nothing across reloads.
  */
 export interface ChatStorage {
+  /** The value under `key`, or undefined. */
   get<T>(key: string): Promise<T | undefined>;
   /** Atomically replaces the value under `key` with `updater(old)`. */
   update<T>(key: string, updater: (old: T | undefined) => T): Promise<void>;

@@ -6,7 +6,14 @@
 
 export { errorToResponse, handleWebhook, jsonError, type WebhookOptions } from '../core/webhook.js';
 export { createWebhookHandler, type FetchHandler, type WebhookHandlerOptions } from './handler.js';
-export { type NodeListener, type NodeRequest, toNodeListener, toRequest, writeResponse } from './node.js';
+export {
+  type NodeListener,
+  type NodeRequest,
+  type NodeRequestBody,
+  toNodeListener,
+  toRequest,
+  writeResponse,
+} from './node.js';
 export { type IdentityClaims, signIdentityToken, verifyIdentityToken } from './token.js';
 export {
   createWebChatHandler,

@@ -31,7 +31,9 @@ function headersOf(req: NodeRequest): Headers {
 
 /** A request body as a web stream, and a way to discard what the handler left unread. */
 interface NodeBody {
+  /** The body, read from the IncomingMessage as it arrives. */
   stream: ReadableStream<Uint8Array>;
+  /** Drains and drops what the handler left unread, so the connection can be reused. */
   discard(): void;
 }
 
@@ -83,14 +85,19 @@ function parsedBody(req: NodeRequest): Uint8Array | string | undefined {
   return undefined;
 }
 
+/** A Fetch `Request` built from a node request. */
+export interface NodeRequestBody {
+  /** The request, its body streamed from the node request. */
+  request: Request;
+  /** Drains and drops what the handler left unread, so the connection can be reused. */
+  discard(): void;
+}
+
 /**
  * Builds a Fetch `Request` from a node request, with `discard` to drop a body the handler left
  * unread. Undefined when the Fetch API refuses the request (a `CONNECT` or `TRACE` method).
  */
-export function toRequest(
-  req: NodeRequest,
-  signal?: AbortSignal,
-): { request: Request; discard(): void } | undefined {
+export function toRequest(req: NodeRequest, signal?: AbortSignal): NodeRequestBody | undefined {
   const method = (req.method ?? 'GET').toUpperCase();
   const init: RequestInit & { duplex?: 'half' } = { method, headers: headersOf(req), signal };
   let discard = () => {

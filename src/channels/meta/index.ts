@@ -15,6 +15,7 @@ import { answerHandshake, verifyHubSignature } from './verify.js';
 
 export type { MessagingOptions, MetaCommonOptions, WhatsAppCloudOptions } from './options.js';
 export { DEFAULT_GRAPH_BASE_URL, DEFAULT_GRAPH_VERSION } from './options.js';
+export type { MessagingKind } from './parse-messaging.js';
 export { MESSAGE_TAGS } from './send-messaging.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Store } from '../../core/store.js';
+import type { Logger } from '../../core/types.js';
 import { StorageError, ValidationError } from '../../model/errors.js';
 import type { JournalStats } from './journal.js';
 import { FileStore } from './store.js';
@@ -22,10 +23,7 @@ export interface FileStoreOptions {
   /** How many events the event log keeps (oldest dropped first). Default 10 000, as in the memory store. */
   eventRetention?: number;
   /** Where recovery warnings (a dropped torn record, a stale lock) and background errors go. Default `console`. */
-  logger?: {
-    warn(message: string, ...args: unknown[]): void;
-    error(message: string, ...args: unknown[]): void;
-  };
+  logger?: Pick<Logger, 'warn' | 'error'>;
 }
 
 /** The file store: a {@link Store} plus `compact()` and `stats()`. */
