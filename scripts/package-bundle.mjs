@@ -15,11 +15,12 @@ export const BUNDLE_CEILINGS = {
   '.': 93_000, // measured 74_167 B on 2026-11-25 (libphonenumber-js 121 KB + zod 100 KB minified)
   './stores/indexeddb': 7_600, // measured 6_057 B on 2026-11-25
   './channels/webchat': 36_000, // measured 28_712 B on 2026-11-25 (zod classic 93 KB minified)
-  './client': undefined, // not built yet: measure and set when it lands
+  './client': 10_240, // the issue's budget; measured 9_294 B on 2026-11-25 (ky and idb-keyval included)
+  './client/widget': 16_600, // measured 14_053 B on 2026-11-25 (the client included)
 };
 
 /** Packages a subpath's bundle must not contain (the issue keeps the phone library out of the client). */
-const KEPT_OUT = { './client': ['libphonenumber-js'] };
+const KEPT_OUT = { './client': ['libphonenumber-js'], './client/widget': ['libphonenumber-js'] };
 
 const FORBIDDEN = new Set(['pg', ...builtinModules, ...builtinModules.map((name) => `node:${name}`)]);
 
