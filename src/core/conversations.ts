@@ -45,7 +45,7 @@ function applyPatch(conversation: Conversation, patch: z.output<typeof Patch>, n
       (changes as Record<string, unknown>)[key] = { from: conversation[key], to: next[key] };
   }
   for (const key of nullable)
-    if (key in conversation && !(key in next))
+    if (conversation[key] !== undefined && next[key] === undefined)
       (changes as Record<string, unknown>)[key] = { from: conversation[key], to: undefined };
   return { next, changes };
 }

@@ -36,7 +36,7 @@ export function makeEvent<T extends DeskEventType>(
   payload: DeskEventPayloads[T],
   at = rt.clock(),
 ): DeskEvent {
-  return { id: rt.newId(), type, at: new Date(at).toISOString(), brandId, ...payload } as DeskEvent;
+  return { id: rt.newId(), type, at: iso(at), brandId, ...payload } as DeskEvent;
 }
 
 /** Commits a batch and, once it is stored, emits its events locally. */

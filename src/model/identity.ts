@@ -75,8 +75,11 @@ function dropMexicanMobileOne(input: string): string {
   return mx ? `+52${mx[1]}` : input;
 }
 
-/** Recently normalized numbers: parsing with metadata costs microseconds, and the same customers write again and again. */
-const phoneCache = new Map<string, string>();
+/**
+ * Recently normalized numbers, per default country: parsing with metadata costs microseconds, and
+ * the same customers write again and again. Keyed by the raw string itself (no key is built).
+ */
+const phoneCache = new Map<string, Map<string, string>>();
 const PHONE_CACHE_SIZE = 20_000;
 
 /** Normalizes a phone number to E.164, or throws a ValidationError. */
@@ -85,12 +88,17 @@ export function normalizePhone(
   options: NormalizeOptions = {},
   kind: IdentityKind = 'phone',
 ): string {
-  const cacheKey = `${options.defaultCountry ?? ''}|${raw}`;
-  const cached = phoneCache.get(cacheKey);
+  const country = options.defaultCountry ?? '';
+  let cache = phoneCache.get(country);
+  const cached = cache?.get(raw);
   if (cached !== undefined) return cached;
   const normalized = parsePhone(raw, options, kind);
-  if (phoneCache.size >= PHONE_CACHE_SIZE) phoneCache.clear();
-  phoneCache.set(cacheKey, normalized);
+  if (!cache) {
+    cache = new Map();
+    phoneCache.set(country, cache);
+  }
+  if (cache.size >= PHONE_CACHE_SIZE) cache.clear();
+  cache.set(raw, normalized);
   return normalized;
 }
 

@@ -26,14 +26,33 @@ export interface StateSnapshot {
 }
 
 const SEP = '\u0000';
-const externalKey = (channel: string, externalId: string) => channel + SEP + externalId;
-const ownerKey = (brandId: string, key: string) => brandId + SEP + key;
 
+/** The identity keys a customer holds in the index (none once merged away). */
 function customerKeys(customer: Customer | undefined): string[] {
   if (!customer || customer.mergedInto !== undefined) return [];
-  return customer.identities.map((identity) =>
-    ownerKey(customer.brandId, identityKey(identity.kind, identity.value)),
-  );
+  return customer.identities.map((identity) => identityKey(identity.kind, identity.value));
+}
+
+/** A map keyed by two strings, without building a combined key string on every lookup. */
+class PairMap<V> {
+  private readonly outer = new Map<string, Map<string, V>>();
+
+  get(a: string, b: string): V | undefined {
+    return this.outer.get(a)?.get(b);
+  }
+
+  set(a: string, b: string, value: V): void {
+    let inner = this.outer.get(a);
+    if (!inner) {
+      inner = new Map();
+      this.outer.set(a, inner);
+    }
+    inner.set(b, value);
+  }
+
+  delete(a: string, b: string): void {
+    this.outer.get(a)?.delete(b);
+  }
 }
 
 function insertId(list: string[], id: string): void {
@@ -73,8 +92,10 @@ export class MemoryState {
   readonly messages = new Map<string, Message>();
   readonly merges = new Map<string, MergeRecord>();
   readonly outbox = new Map<string, OutboxEntry>();
-  private readonly owners = new Map<string, string>();
-  private readonly byExternal = new Map<string, string>();
+  /** brand -> identity key -> id of the live customer holding it. */
+  private readonly owners = new PairMap<string>();
+  /** channel -> external id -> message id. */
+  private readonly byExternal = new PairMap<string>();
   private readonly conversationIds: string[] = [];
   private readonly conversationsByCustomer = new Map<string, string[]>();
   private readonly messagesByConversation = new Map<string, Message[]>();
@@ -100,8 +121,8 @@ export class MemoryState {
     const seen = puts.length > 1 ? new Set<string>() : undefined;
     for (const { record, expectedVersion } of puts) {
       if (expectedVersion !== null || record.externalId === undefined) continue;
-      const key = externalKey(record.channel, record.externalId);
-      if (this.byExternal.has(key) || seen?.has(key)) {
+      const key = record.channel + SEP + record.externalId;
+      if (this.byExternal.get(record.channel, record.externalId) !== undefined || seen?.has(key)) {
         throw new ConflictError(
           `message ${record.externalId} on channel ${record.channel} is already stored`,
         );
@@ -113,18 +134,19 @@ export class MemoryState {
   private checkIdentities(puts: Put<Customer>[] | undefined): void {
     if (!puts?.length) return;
     const released = new Set<string>();
-    for (const { record } of puts)
-      for (const key of customerKeys(this.customers.get(record.id))) released.add(key);
+    for (const { record } of puts) {
+      const previous = this.customers.get(record.id);
+      for (const key of customerKeys(previous)) released.add(previous!.brandId + SEP + key);
+    }
     const claimed = new Map<string, string>();
     for (const { record } of puts) {
       for (const key of customerKeys(record)) {
-        const owner = this.owners.get(key);
-        const taken = owner !== undefined && owner !== record.id && !released.has(key);
-        const twice = claimed.has(key) && claimed.get(key) !== record.id;
-        if (taken || twice) {
-          throw new ConflictError(`identity ${key.split(SEP)[1]} already belongs to another customer`);
-        }
-        claimed.set(key, record.id);
+        const scoped = record.brandId + SEP + key;
+        const owner = this.owners.get(record.brandId, key);
+        const taken = owner !== undefined && owner !== record.id && !released.has(scoped);
+        const twice = claimed.has(scoped) && claimed.get(scoped) !== record.id;
+        if (taken || twice) throw new ConflictError(`identity ${key} already belongs to another customer`);
+        claimed.set(scoped, record.id);
       }
     }
   }
@@ -162,8 +184,10 @@ export class MemoryState {
 
   private putCustomer(record: Customer): void {
     const previous = this.customers.get(record.id);
-    for (const key of customerKeys(previous)) if (this.owners.get(key) === record.id) this.owners.delete(key);
-    for (const key of customerKeys(record)) this.owners.set(key, record.id);
+    for (const key of customerKeys(previous)) {
+      if (this.owners.get(previous!.brandId, key) === record.id) this.owners.delete(previous!.brandId, key);
+    }
+    for (const key of customerKeys(record)) this.owners.set(record.brandId, key, record.id);
     this.customers.set(record.id, record);
   }
 
@@ -180,8 +204,7 @@ export class MemoryState {
   private putMessage(record: Message): void {
     const previous = this.messages.get(record.id);
     this.messages.set(record.id, record);
-    if (record.externalId !== undefined)
-      this.byExternal.set(externalKey(record.channel, record.externalId), record.id);
+    if (record.externalId !== undefined) this.byExternal.set(record.channel, record.externalId, record.id);
     this.reindex(
       this.messagesByConversation,
       previous?.conversationId,
@@ -209,13 +232,13 @@ export class MemoryState {
 
   /** The live customer holding an identity key in a brand. */
   customerByIdentity(brandId: string, key: string): Customer | undefined {
-    const id = this.owners.get(ownerKey(brandId, key));
+    const id = this.owners.get(brandId, key);
     return id === undefined ? undefined : this.customers.get(id);
   }
 
   /** A message by channel and provider id. */
   messageByExternalId(channel: string, externalId: string): Message | undefined {
-    const id = this.byExternal.get(externalKey(channel, externalId));
+    const id = this.byExternal.get(channel, externalId);
     return id === undefined ? undefined : this.messages.get(id);
   }
 
@@ -299,8 +322,7 @@ export class MemoryState {
   private loadMessages(messages: readonly Message[]): void {
     for (const record of messages) {
       this.messages.set(record.id, record);
-      if (record.externalId !== undefined)
-        this.byExternal.set(externalKey(record.channel, record.externalId), record.id);
+      if (record.externalId !== undefined) this.byExternal.set(record.channel, record.externalId, record.id);
       listFor(this.messagesByConversation, record.conversationId).push(record);
       listFor(this.messagesByCustomer, record.customerId).push(record);
     }
@@ -333,7 +355,9 @@ function checkVersions<T extends { id: string; version: number }>(
   puts: Put<T>[] | undefined,
   current: Map<string, T>,
 ): void {
-  for (const { record, expectedVersion } of puts ?? []) {
+  if (puts === undefined) return;
+  for (let i = 0; i < puts.length; i++) {
+    const { record, expectedVersion } = puts[i]!;
     const existing = current.get(record.id);
     if (expectedVersion === null ? existing !== undefined : existing?.version !== expectedVersion) {
       throw new ConflictError(
