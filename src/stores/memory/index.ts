@@ -68,7 +68,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
     async commit(batch: WriteBatch): Promise<void> {
       open();
       state.check(batch);
-      state.apply(batch);
+      state.applyQuietly(batch);
     },
     async claimOutbox(options: ClaimOptions): Promise<OutboxEntry[]> {
       open();

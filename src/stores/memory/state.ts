@@ -153,28 +153,30 @@ export class MemoryState {
 
   /** Applies a checked batch. Returns the logged events. */
   apply(batch: WriteBatch): LoggedEvent[] {
-    for (const { record } of batch.customers ?? []) this.putCustomer(record);
-    for (const { record } of batch.conversations ?? []) this.putConversation(record);
-    for (const { record } of batch.messages ?? []) this.putMessage(record);
-    for (const { record } of batch.merges ?? []) this.merges.set(record.id, record);
-    for (const entry of batch.outbox ?? []) this.outbox.set(entry.messageId, entry);
-    for (const id of batch.outboxDone ?? []) this.outbox.delete(id);
-    return this.appendEvents(batch);
+    const first = this.nextSeq;
+    this.applyQuietly(batch);
+    return (batch.events ?? []).map((event, i) => ({ cursor: String(first + i), event }));
   }
 
-  private appendEvents(batch: WriteBatch): LoggedEvent[] {
-    if (!batch.events?.length) return [];
-    const logged: LoggedEvent[] = [];
-    for (const event of batch.events) {
-      logged.push({ cursor: String(this.nextSeq), event });
-      this.events.push(event);
-    }
+  /** {@link apply} without building the logged entries (the memory store has no use for them). */
+  applyQuietly(batch: WriteBatch): void {
+    if (batch.customers) for (const { record } of batch.customers) this.putCustomer(record);
+    if (batch.conversations) for (const { record } of batch.conversations) this.putConversation(record);
+    if (batch.messages)
+      for (const put of batch.messages) this.putMessage(put.record, put.expectedVersion === null);
+    if (batch.merges) for (const { record } of batch.merges) this.merges.set(record.id, record);
+    if (batch.outbox) for (const entry of batch.outbox) this.outbox.set(entry.messageId, entry);
+    if (batch.outboxDone) for (const id of batch.outboxDone) this.outbox.delete(id);
+    if (batch.events?.length) this.appendEvents(batch.events);
+  }
+
+  private appendEvents(events: DeskEvent[]): void {
+    for (const event of events) this.events.push(event);
     const excess = this.events.length - this.eventRetention;
     if (excess > this.eventRetention / 4) {
       this.events = this.events.slice(excess);
       this.firstSeq += excess;
     }
-    return logged;
   }
 
   /** The sequence number the next event will get. */
@@ -201,8 +203,8 @@ export class MemoryState {
     this.conversations.set(record.id, record);
   }
 
-  private putMessage(record: Message): void {
-    const previous = this.messages.get(record.id);
+  private putMessage(record: Message, isNew: boolean): void {
+    const previous = isNew ? undefined : this.messages.get(record.id);
     this.messages.set(record.id, record);
     if (record.externalId !== undefined) this.byExternal.set(record.channel, record.externalId, record.id);
     this.reindex(
