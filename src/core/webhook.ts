@@ -195,8 +195,9 @@ function assertContentType(adapter: ChannelAdapter, raw: RawRequest): void {
 
 function replyToResponse(reply: WebhookReply): Response {
   const headers: Record<string, string> = reply.contentType ? { 'content-type': reply.contentType } : {};
-  const empty = reply.status === 204 || reply.status === 304;
-  return new Response(empty ? null : (reply.body ?? ''), { status: reply.status, headers });
+  // An empty answer is sent with a null body: a string body, even '', makes the runtime build a stream.
+  const empty = reply.status === 204 || reply.status === 304 || !reply.body;
+  return new Response(empty ? null : reply.body, { status: reply.status, headers });
 }
 
 function loggerOf(desk: Desk, options: WebhookOptions): Pick<Logger, 'error'> {
