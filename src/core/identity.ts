@@ -19,7 +19,7 @@ import type { IdentifyResult } from './types.js';
 const LAST_SEEN_GRANULARITY_MS = 60_000;
 
 /** Validates and normalizes an identity as received; `source` is the channel (or `api`). */
-export function normalizeIdentity(
+function normalizeIdentity(
   rt: Runtime,
   input: unknown,
   source: string,
@@ -88,7 +88,7 @@ export function touchIdentity(customer: Customer, seen: Identity, now: number): 
 }
 
 /** Attaches or refreshes an identity on a customer, returning the new record (version bumped). */
-export function withIdentity(customer: Customer, identity: Identity, now: number): Customer {
+function withIdentity(customer: Customer, identity: Identity, now: number): Customer {
   const key = keyOf(identity);
   const identities = heldIdentity(customer, key)
     ? customer.identities.map((held) =>
@@ -111,7 +111,7 @@ export function withoutIdentity(customer: Customer, key: string, now: number): C
 }
 
 /** Should a collision between these two holdings merge the customers, under the desk's policy? */
-export function mayAutoMerge(rt: Runtime, incoming: Identity, held: Identity): boolean {
+function mayAutoMerge(rt: Runtime, incoming: Identity, held: Identity): boolean {
   const policy = rt.settings.autoMerge;
   return policy === 'always' || (policy === 'verified' && incoming.verified && held.verified);
 }

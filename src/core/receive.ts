@@ -52,7 +52,7 @@ function channelKindOf(rt: Runtime, inbound: ParsedInboundMessage): ChannelKind 
  * call's Timestamp) or a skewed clock, and would sort a message before one received a moment
  * earlier. Older times are late deliveries or history imports, and keep their place.
  */
-export const PROVIDER_TIME_TOLERANCE_MS = 5_000;
+const PROVIDER_TIME_TOLERANCE_MS = 5_000;
 
 function timeOf(inbound: ParsedInboundMessage, now: number): number {
   if (inbound.createdAt === undefined) return now;

@@ -70,7 +70,7 @@ const sameNumber: Partial<Record<Identity['kind'], Identity['kind']>> = {
  * The customer's identity a channel can address: exact kinds before same-number kinds, then the one
  * seen on that channel, then the freshest.
  */
-export function recipientFor(
+function recipientFor(
   customer: Customer,
   channel: string,
   kinds: readonly Identity['kind'][],

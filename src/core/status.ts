@@ -15,14 +15,14 @@ const rank: Record<MessageStatus, number> = {
  * Whether a message may move from `from` to `to`: statuses only move forward
  * (queued -> sent -> delivered -> read), and `failed` only before delivery.
  */
-export function advances(from: MessageStatus, to: MessageStatus): boolean {
+function advances(from: MessageStatus, to: MessageStatus): boolean {
   if (to === 'failed') return from === 'queued' || from === 'sent';
   if (from === 'failed') return false;
   return rank[to] > rank[from];
 }
 
 /** Writes a status move (when it advances) and emits `message.status`. */
-export async function moveStatus(
+async function moveStatus(
   rt: Runtime,
   message: Message,
   status: MessageStatus,

@@ -1,3 +1,4 @@
+import type { DeliveryOptions } from '../../src/channels/shared/provider-client.js';
 import type { OutboundDelivery } from '../../src/core/channel.js';
 import type { Identity } from '../../src/model/identity.js';
 import type { InboundEvent, InboundMessage } from '../../src/model/inbound.js';
@@ -79,4 +80,14 @@ export function onlyMessage(events: InboundEvent[]): InboundMessage {
     throw new Error(`expected exactly one message event, got ${JSON.stringify(events)}`);
   }
   return event.message;
+}
+
+/** Delivery options that keep retry tests fast: two retries, 20 ms backoff, 2 s timeout. */
+export function fastDelivery(maxRetryAfterMs?: number): DeliveryOptions {
+  return {
+    retries: 2,
+    backoffLimitMs: 20,
+    timeoutMs: 2000,
+    ...(maxRetryAfterMs !== undefined && { maxRetryAfterMs }),
+  };
 }

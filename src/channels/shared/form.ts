@@ -47,12 +47,3 @@ export async function parseMultipart(
   }
   return { fields, files };
 }
-
-/** Reads a required field or throws a ValidationError naming it. */
-export function requireField(what: string, fields: Record<string, string | undefined>, name: string): string {
-  const value = fields[name];
-  if (value === undefined || value === '') {
-    throw new ValidationError(what, [{ path: [name], message: 'required field is missing' }]);
-  }
-  return value;
-}

@@ -9,9 +9,9 @@ import type {
 import { SignatureError, ValidationError } from '../../model/errors.js';
 import type { InboundEvent } from '../../model/inbound.js';
 import { MAX_TEXT_LENGTH, Part } from '../../model/parts.js';
-import { verifyHostSignature } from '../webform/signature.js';
+import { verifyHostSignature } from '../shared/host-signature.js';
 
-export { SIGNATURE_HEADER, signBody } from '../webform/signature.js';
+export { SIGNATURE_HEADER, signBody } from '../shared/host-signature.js';
 
 /** Options of {@link webchat}. */
 export interface WebchatOptions {

@@ -3,10 +3,10 @@ import * as z from 'zod';
 import type { ChannelAdapter, ChannelCapabilities, RawRequest, SendResult } from '../../core/channel.js';
 import { PolicyError, ValidationError } from '../../model/errors.js';
 import type { InboundEvent } from '../../model/inbound.js';
+import { verifyHostSignature } from '../shared/host-signature.js';
 import { parseSubmission, type WebformFieldNames, type WebformSettings } from './parse.js';
-import { verifyHostSignature } from './signature.js';
 
-export { SIGNATURE_HEADER, signBody } from './signature.js';
+export { SIGNATURE_HEADER, signBody } from '../shared/host-signature.js';
 
 /** Options of {@link webform}. */
 export interface WebformOptions {

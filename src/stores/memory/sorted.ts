@@ -2,7 +2,7 @@ import { comparePositions } from '../../core/cursor.js';
 import type { Position, Range } from '../../core/store.js';
 
 /** Index of the first element not before `position` (binary search). */
-export function lowerBound<T extends Position>(list: readonly T[], position: Position): number {
+function lowerBound<T extends Position>(list: readonly T[], position: Position): number {
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {

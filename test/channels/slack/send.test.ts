@@ -3,7 +3,7 @@ import { slack } from '../../../src/channels/slack/index.js';
 import { DeliveryError } from '../../../src/model/errors.js';
 import type { Part } from '../../../src/model/parts.js';
 import type { Json } from '../../../src/model/records.js';
-import { outboundDelivery } from '../adapter-kit.js';
+import { fastDelivery, outboundDelivery } from '../adapter-kit.js';
 import {
   type RecordedRequest,
   type ScriptedApiServer,
@@ -32,12 +32,7 @@ async function setup(
     signingSecret: 'secret',
     botToken: 'xoxb-1-test',
     apiBaseUrl: api.url,
-    delivery: {
-      retries: 2,
-      backoffLimitMs: 20,
-      timeoutMs: 2000,
-      ...(maxRetryAfterMs !== undefined && { maxRetryAfterMs }),
-    },
+    delivery: fastDelivery(maxRetryAfterMs),
   });
 }
 

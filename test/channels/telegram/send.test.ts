@@ -3,7 +3,7 @@ import { telegram } from '../../../src/channels/telegram/index.js';
 import { DeliveryError } from '../../../src/model/errors.js';
 import type { Part } from '../../../src/model/parts.js';
 import type { Json } from '../../../src/model/records.js';
-import { outboundDelivery } from '../adapter-kit.js';
+import { fastDelivery, outboundDelivery } from '../adapter-kit.js';
 import { type ScriptedApiServer, type ScriptedResponse, startScriptedApi } from '../scripted-api-server.js';
 
 const token = '6000000001:AAE-test_token';
@@ -36,12 +36,7 @@ async function setup(script: (index: number) => ScriptedResponse, maxRetryAfterM
     botToken: token,
     secretToken: 'secret',
     apiBaseUrl: api.url,
-    delivery: {
-      retries: 2,
-      backoffLimitMs: 20,
-      timeoutMs: 2000,
-      ...(maxRetryAfterMs !== undefined && { maxRetryAfterMs }),
-    },
+    delivery: fastDelivery(maxRetryAfterMs),
   });
 }
 

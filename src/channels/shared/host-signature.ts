@@ -1,5 +1,5 @@
 import type { RawRequest } from '../../core/channel.js';
-import { assertSignature, hmac, toHex } from '../shared/signature.js';
+import { assertSignature, hmac, toHex } from './signature.js';
 
 /** The header carrying a host-signed request's signature: `X-Threadline-Signature: sha256=<hex>`. */
 export const SIGNATURE_HEADER = 'x-threadline-signature';
