@@ -29,11 +29,13 @@ async function build(dir: string, count: number): Promise<void> {
       expectedVersion: null,
     }));
     commits.push(
-      store.commit({
-        customers: [{ record: customer, expectedVersion: null }],
-        conversations: [{ record: conversation, expectedVersion: null }],
-        messages,
-      }),
+      Promise.resolve(
+        store.commit({
+          customers: [{ record: customer, expectedVersion: null }],
+          conversations: [{ record: conversation, expectedVersion: null }],
+          messages,
+        }),
+      ),
     );
     if (commits.length >= 256) {
       await Promise.all(commits);

@@ -1,5 +1,6 @@
 import type { ParsedInboundMessage } from '../model/inbound.js';
-import type { Conversation, ConversationStatus, Customer } from '../model/records.js';
+import type { Conversation, ConversationStatus, Customer, Message } from '../model/records.js';
+import type { Step } from './flow.js';
 import type { Runtime } from './runtime.js';
 
 const ACTIVE: ReadonlySet<ConversationStatus> = new Set(['open', 'pending', 'snoozed']);
@@ -16,18 +17,18 @@ export function isActive(conversation: Conversation): boolean {
  * References newest to oldest), if it belongs to the same customer and is not closed. A
  * Message-ID of someone else's thread never lets a sender into it.
  */
-async function threadByReference(
+function* threadByReference(
   rt: Runtime,
   customer: Customer,
   channel: string,
   inbound: ParsedInboundMessage,
-): Promise<Conversation | undefined> {
+): Step<Conversation | undefined> {
   const references = [inbound.replyTo, ...(inbound.references ?? []).slice().reverse()];
   for (const reference of references) {
     if (!reference) continue;
-    const message = await rt.store.getMessageByExternalId(channel, reference);
+    const message = (yield rt.store.getMessageByExternalId(channel, reference)) as Message | undefined;
     if (!message) continue;
-    const conversation = await rt.store.getConversation(message.conversationId);
+    const conversation = (yield rt.store.getConversation(message.conversationId)) as Conversation | undefined;
     if (conversation && conversation.customerId === customer.id && conversation.status !== 'closed')
       return conversation;
   }
@@ -45,30 +46,30 @@ function joinable(rt: Runtime, conversation: Conversation, channel: string, now:
 }
 
 /**
- * Picks the conversation an inbound message joins, or undefined when it starts a new one:
+ * Picks the conversation an inbound message joins (a {@link Step}), or undefined when it starts a new one:
  * an email reply's thread first; else the customer's most recently active conversation that is
  * active, or resolved within `reopenWithinMs` (in `multichannel` mode: only one on the same channel).
  */
-export async function chooseConversation(
+export function* chooseConversation(
   rt: Runtime,
   customer: Customer,
   channel: string,
   inbound: ParsedInboundMessage,
   now: number,
-): Promise<Conversation | undefined> {
+): Step<Conversation | undefined> {
   if (inbound.conversationId !== undefined) {
-    const named = await rt.store.getConversation(inbound.conversationId);
+    const named = (yield rt.store.getConversation(inbound.conversationId)) as Conversation | undefined;
     if (named && named.customerId === customer.id && named.status !== 'closed') return named;
   }
   if (inbound.replyTo || inbound.references?.length) {
-    const threaded = await threadByReference(rt, customer, channel, inbound);
+    const threaded = yield* threadByReference(rt, customer, channel, inbound);
     if (threaded) return threaded;
   }
-  const candidates = await rt.store.listConversations({
+  const candidates = (yield rt.store.listConversations({
     customerId: customer.id,
     brandId: customer.brandId,
     limit: CANDIDATES,
-  });
+  })) as Conversation[];
   let best: Conversation | undefined;
   for (const conversation of candidates) {
     if (!joinable(rt, conversation, channel, now)) continue;

@@ -12,6 +12,7 @@ import {
   type Message,
 } from '../model/records.js';
 import { chooseConversation } from './continuity.js';
+import { driveWithRetry, isPromise, type Step } from './flow.js';
 import {
   heldIdentity,
   identify,
@@ -20,15 +21,7 @@ import {
   touchIdentity,
   withoutIdentity,
 } from './identity.js';
-import {
-  commitAndEmit,
-  iso,
-  makeEvent,
-  parseInput,
-  type Runtime,
-  resolveCustomer,
-  withConflictRetry,
-} from './runtime.js';
+import { iso, liveCustomer, makeEvent, parseInput, type Runtime } from './runtime.js';
 import type { Put, WriteBatch } from './store.js';
 import type { ReceiveResult } from './types.js';
 
@@ -66,6 +59,8 @@ function timeOf(inbound: ParsedInboundMessage, now: number): number {
 /** The sender's customer after this message, and what to write for it. */
 interface Sender {
   customer: Customer;
+  /** True when the sender is a new customer (so has no conversation yet). */
+  created: boolean;
   puts: Put<Customer>[];
   events: DeskEvent[];
 }
@@ -75,19 +70,19 @@ interface Sender {
  * customer that only *claimed* the identity (a typed-in email): the claim is displaced and a merge
  * suggested, so a self-claimed address cannot take over its real owner's history.
  */
-async function resolveSender(
+function* resolveSender(
   rt: Runtime,
   brandId: string,
   from: Identity,
   displayName: string | undefined,
   now: number,
-): Promise<Sender> {
+): Step<Sender> {
   const key = keyOf(from);
-  const holder = await rt.store.findCustomerByIdentity(brandId, key);
+  const holder = (yield rt.store.findCustomerByIdentity(brandId, key)) as Customer | undefined;
   if (holder && (heldIdentity(holder, key)!.verified || !from.verified)) {
     const identities = touchIdentity(holder, from, now);
     const named = holder.displayName === undefined && displayName !== undefined;
-    if (!identities && !named) return { customer: holder, puts: [], events: [] };
+    if (!identities && !named) return { customer: holder, created: false, puts: [], events: [] };
     const updated: Customer = {
       ...holder,
       identities: identities ?? holder.identities,
@@ -95,7 +90,12 @@ async function resolveSender(
       updatedAt: iso(now),
       version: holder.version + 1,
     };
-    return { customer: updated, puts: [{ record: updated, expectedVersion: holder.version }], events: [] };
+    return {
+      customer: updated,
+      created: false,
+      puts: [{ record: updated, expectedVersion: holder.version }],
+      events: [],
+    };
   }
   const created: Customer = {
     id: rt.newId(),
@@ -121,7 +121,7 @@ async function resolveSender(
       ),
     );
   }
-  return { customer: created, puts, events };
+  return { customer: created, created: true, puts, events };
 }
 
 function newConversation(
@@ -222,34 +222,35 @@ function buildMessage(
   return message;
 }
 
-async function duplicateOf(rt: Runtime, inbound: ParsedInboundMessage): Promise<ReceiveResult | undefined> {
-  if (inbound.externalId === undefined) return undefined;
-  const message = await rt.store.getMessageByExternalId(inbound.channel, inbound.externalId);
-  if (!message) return undefined;
-  const [customer, conversation] = await Promise.all([
-    resolveCustomer(rt, message.customerId),
-    rt.store.getConversation(message.conversationId),
-  ]);
-  return { customer, conversation: conversation!, message, created: false };
+/** The stored result of a delivery already received (a provider's retry). */
+function* duplicateOf(rt: Runtime, message: Message): Step<ReceiveResult> {
+  const customer = yield* liveCustomer(rt, message.customerId);
+  const conversation = (yield rt.store.getConversation(message.conversationId)) as Conversation;
+  return { customer, conversation, message, created: false };
 }
 
-async function receiveOnce(
+/** One attempt at receiving: read, decide, commit (a {@link Step}; a lost race throws ConflictError). */
+function* receiveOnce(
   rt: Runtime,
   inbound: ParsedInboundMessage,
   kind: ChannelKind,
   from: Identity,
   at: number,
-): Promise<ReceiveResult> {
-  const duplicate = await duplicateOf(rt, inbound);
-  if (duplicate) return duplicate;
+): Step<ReceiveResult> {
+  if (inbound.externalId !== undefined) {
+    const stored = (yield rt.store.getMessageByExternalId(inbound.channel, inbound.externalId)) as
+      | Message
+      | undefined;
+    if (stored) return yield* duplicateOf(rt, stored);
+  }
   const now = rt.clock();
   const brandId = inbound.brand ?? rt.settings.brand;
-  const sender = await resolveSender(rt, brandId, from, inbound.displayName, now);
+  const sender = yield* resolveSender(rt, brandId, from, inbound.displayName, now);
   const { customer } = sender;
   const events: DeskEvent[] = sender.events;
-  const existing = sender.puts.some((put) => put.expectedVersion === null)
+  const existing = sender.created
     ? undefined
-    : await chooseConversation(rt, customer, inbound.channel, inbound, at);
+    : yield* chooseConversation(rt, customer, inbound.channel, inbound, at);
   const before = existing ?? newConversation(rt, customer, inbound, now);
   const conversation = withInbound(before, inbound.channel, at, now);
   const message = buildMessage(rt, inbound, kind, conversation, at);
@@ -289,7 +290,8 @@ async function receiveOnce(
     messages: [{ record: message, expectedVersion: null }],
     events,
   };
-  await commitAndEmit(rt, batch);
+  yield rt.store.commit(batch);
+  rt.emitter.emit(events);
   return { customer, conversation, message, created: true };
 }
 
@@ -307,7 +309,8 @@ export async function receive(rt: Runtime, input: unknown): Promise<ReceiveResul
   const extras = (inbound.identities ?? []).map((identity, i) =>
     normalizeParsedIdentity(rt, identity, inbound.channel, now, ['identities', i]),
   );
-  const result = await withConflictRetry(() => receiveOnce(rt, inbound, kind, from, at));
+  const attempt = driveWithRetry(() => receiveOnce(rt, inbound, kind, from, at));
+  const result = isPromise(attempt) ? await attempt : attempt;
   if (!result.created || extras.length === 0) return result;
   let customer = result.customer;
   for (const identity of extras) {

@@ -1,9 +1,10 @@
 import type * as z from 'zod';
-import { ConflictError, NotFoundError, ValidationError } from '../model/errors.js';
+import { NotFoundError, ValidationError } from '../model/errors.js';
 import type { DeskEvent, DeskEventPayloads, DeskEventType } from '../model/events.js';
 import type { Customer } from '../model/records.js';
 import type { ChannelAdapter } from './channel.js';
 import type { DeskEmitter } from './emitter.js';
+import { drive, retryable, type Step } from './flow.js';
 import type { Store, WriteBatch } from './store.js';
 import type { DeskOptions, Logger } from './types.js';
 
@@ -45,8 +46,6 @@ export async function commitAndEmit(rt: Runtime, batch: WriteBatch): Promise<voi
   if (batch.events?.length) rt.emitter.emit(batch.events);
 }
 
-const MAX_ATTEMPTS = 8;
-
 /**
  * Runs a read-decide-commit step, retrying it when a concurrent change wins (ConflictError):
  * each attempt re-reads the records, so the retry decides on fresh state.
@@ -56,7 +55,7 @@ export async function withConflictRetry<T>(step: () => Promise<T>): Promise<T> {
     try {
       return await step();
     } catch (error) {
-      if (!(error instanceof ConflictError) || attempt >= MAX_ATTEMPTS) throw error;
+      if (!retryable(error, attempt)) throw error;
     }
   }
 }
@@ -68,14 +67,19 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what:
   return result.data;
 }
 
-/** Follows `mergedInto` links to the live customer an id stands for. */
-export async function resolveCustomer(rt: Runtime, id: string): Promise<Customer> {
-  let customer = await rt.store.getCustomer(id);
+/** Follows `mergedInto` links to the live customer an id stands for (a {@link Step}). */
+export function* liveCustomer(rt: Runtime, id: string): Step<Customer> {
+  let customer = (yield rt.store.getCustomer(id)) as Customer | undefined;
   for (let hops = 0; customer?.mergedInto !== undefined && hops < 64; hops++) {
-    customer = await rt.store.getCustomer(customer.mergedInto);
+    customer = (yield rt.store.getCustomer(customer.mergedInto)) as Customer | undefined;
   }
   if (!customer) throw new NotFoundError(`customer ${id} not found`);
   return customer;
+}
+
+/** Follows `mergedInto` links to the live customer an id stands for. */
+export async function resolveCustomer(rt: Runtime, id: string): Promise<Customer> {
+  return drive(liveCustomer(rt, id));
 }
 
 let lastMs = Number.NaN;

@@ -1,6 +1,13 @@
 import type { DeskEvent, LoggedEvent } from '../model/events.js';
 import type { Conversation, ConversationStatus, Customer, MergeRecord, Message } from '../model/records.js';
 
+/**
+ * A value now or a promise of it. Store reads and commits return this: a memory-resident driver
+ * answers synchronously, which spares the desk's hot path a promise per read; callers `await` it
+ * (or let the desk's step runner handle both).
+ */
+export type Awaitable<T> = T | Promise<T>;
+
 /** A position in a time-ordered list: epoch ms, then id as the tie-break. */
 export interface Position {
   at: number;
@@ -88,29 +95,29 @@ export interface Store {
   readonly name: string;
 
   /** A customer by id (merged-away ones too), or undefined. */
-  getCustomer(id: string): Promise<Customer | undefined>;
+  getCustomer(id: string): Awaitable<Customer | undefined>;
   /** The live customer holding this identity key in this brand (see `identityKey`). */
-  findCustomerByIdentity(brandId: string, key: string): Promise<Customer | undefined>;
+  findCustomerByIdentity(brandId: string, key: string): Awaitable<Customer | undefined>;
 
   /** A conversation by id, or undefined. */
-  getConversation(id: string): Promise<Conversation | undefined>;
+  getConversation(id: string): Awaitable<Conversation | undefined>;
   /** Conversations matching the query, newest (highest id) first. */
-  listConversations(query: ConversationQuery): Promise<Conversation[]>;
+  listConversations(query: ConversationQuery): Awaitable<Conversation[]>;
 
   /** A message by id, or undefined. */
-  getMessage(id: string): Promise<Message | undefined>;
+  getMessage(id: string): Awaitable<Message | undefined>;
   /** A message by its provider id on a channel (the dedupe key), or undefined. */
-  getMessageByExternalId(channel: string, externalId: string): Promise<Message | undefined>;
+  getMessageByExternalId(channel: string, externalId: string): Awaitable<Message | undefined>;
   /** Messages of a conversation or a customer, ordered by (`at`, `id`) as `Range` describes. */
-  listMessages(scope: MessageScope, range: Range): Promise<Message[]>;
+  listMessages(scope: MessageScope, range: Range): Awaitable<Message[]>;
   /** How many messages a conversation or a customer has. */
-  countMessages(scope: MessageScope): Promise<number>;
+  countMessages(scope: MessageScope): Awaitable<number>;
 
   /** A merge record by id, or undefined. */
-  getMerge(id: string): Promise<MergeRecord | undefined>;
+  getMerge(id: string): Awaitable<MergeRecord | undefined>;
 
   /** Applies a batch atomically (see `WriteBatch`); resolves once it is durable for this driver. */
-  commit(batch: WriteBatch): Promise<void>;
+  commit(batch: WriteBatch): Awaitable<void>;
 
   /**
    * Claims up to `limit` outbox entries that are due (`notBefore <= now`) and not leased (or whose

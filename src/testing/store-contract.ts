@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Store } from '../core/store.js';
+import type { Awaitable, Store } from '../core/store.js';
 import { ConflictError } from '../model/errors.js';
 import { identityKey } from '../model/identity.js';
 import type { Customer } from '../model/records.js';
@@ -40,8 +40,9 @@ const phone = (value: string, verified = true) => ({
   lastSeenAt: '2026-01-01T00:00:00.000Z',
 });
 
-async function expectConflict(promise: Promise<unknown>): Promise<void> {
-  await expect(promise).rejects.toBeInstanceOf(ConflictError);
+/** A driver may refuse a commit by throwing or by rejecting (see `Awaitable`): both must be a ConflictError. */
+async function expectConflict(commit: () => Awaitable<unknown>): Promise<void> {
+  await expect((async () => commit())()).rejects.toBeInstanceOf(ConflictError);
 }
 
 /** Commits a customer with one conversation; returns both. */
@@ -77,13 +78,13 @@ const cases: Record<string, Case> = {
   'a stale version or a second create is a conflict and writes nothing': async ({ store, reopened }) => {
     const { customer, conversation } = await seed(store);
     const message = makeMessage(conversation, 1);
-    await expectConflict(
+    await expectConflict(() =>
       store.commit({
         customers: [{ record: { ...customer, displayName: 'X', version: 2 }, expectedVersion: 5 }],
         messages: [{ record: message, expectedVersion: null }],
       }),
     );
-    await expectConflict(
+    await expectConflict(() =>
       store.commit({
         messages: [{ record: message, expectedVersion: null }],
         conversations: [{ record: conversation, expectedVersion: null }],
@@ -99,7 +100,7 @@ const cases: Record<string, Case> = {
   },
   'concurrent writers with the same expected version: exactly one wins': async ({ store }) => {
     const { customer } = await seed(store);
-    const attempts = Array.from({ length: 5 }, (_, i) =>
+    const attempts = Array.from({ length: 5 }, async (_, i) =>
       store.commit({
         customers: [{ record: { ...customer, displayName: `n${i}`, version: 2 }, expectedVersion: 1 }],
       }),
@@ -118,7 +119,7 @@ const cases: Record<string, Case> = {
     });
     const again = makeMessage(conversation, 2, { externalId: 'E1' });
     const touched = { ...conversation, messageCount: 9, version: 2 };
-    await expectConflict(
+    await expectConflict(() =>
       store.commit({
         conversations: [{ record: touched, expectedVersion: 1 }],
         messages: [{ record: again, expectedVersion: null }],
@@ -129,7 +130,7 @@ const cases: Record<string, Case> = {
       makeMessage(conversation, 3, { externalId: 'E2' }),
       makeMessage(conversation, 4, { externalId: 'E2' }),
     ];
-    await expectConflict(
+    await expectConflict(() =>
       store.commit({ messages: twice.map((record) => ({ record, expectedVersion: null })) }),
     );
     const s = await reopened();
@@ -158,7 +159,7 @@ const cases: Record<string, Case> = {
     expect((await store.findCustomerByIdentity('default', identityKey('whatsapp', '+14155550100')))?.id).toBe(
       ann.id,
     );
-    await expectConflict(
+    await expectConflict(() =>
       store.commit({
         customers: [
           {
@@ -316,7 +317,7 @@ const cases: Record<string, Case> = {
       version: 1,
     };
     await store.commit({ merges: [{ record: merge, expectedVersion: null }] });
-    await expectConflict(store.commit({ merges: [{ record: merge, expectedVersion: null }] }));
+    await expectConflict(() => store.commit({ merges: [{ record: merge, expectedVersion: null }] }));
     expect(await (await reopened()).getMerge('merge-1')).toEqual(merge);
   },
 };

@@ -59,7 +59,7 @@ export class VisitorIdentities {
     return this.findBy({ kind: 'webchat', value: visitorId });
   }
 
-  private findBy(identity: IdentityInput): Promise<Customer | undefined> {
+  private async findBy(identity: IdentityInput): Promise<Customer | undefined> {
     const value = normalizeIdentityValue(identity.kind, identity.value);
     return this.desk.store.findCustomerByIdentity(this.settings.brand, identityKey(identity.kind, value));
   }

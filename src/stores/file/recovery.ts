@@ -63,7 +63,7 @@ async function replayJournal(options: RecoverOptions, generation: number, last: 
   const path = inDir(options.dir, journalName(generation));
   const scan = await scanFrames(path, (payload, offset) => {
     try {
-      for (const batch of decodeGroup(payload)) options.state.apply(batch);
+      for (const batch of decodeGroup(payload)) options.state.applyQuietly(batch);
     } catch (error) {
       throw new StorageError(`file store: record at byte ${offset} of ${path} cannot be applied`, {
         cause: error,

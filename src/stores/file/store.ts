@@ -1,4 +1,5 @@
 import type {
+  Awaitable,
   ClaimOptions,
   ConversationQuery,
   MessageScope,
@@ -86,32 +87,32 @@ export class FileStore implements Store {
     return store;
   }
 
-  async getCustomer(id: string): Promise<Customer | undefined> {
-    return this.visible(this.state.customers.get(id), 'c:');
+  getCustomer(id: string): Awaitable<Customer | undefined> {
+    return this.visible(this.state.customer(id), 'c:');
   }
-  async findCustomerByIdentity(brandId: string, key: string): Promise<Customer | undefined> {
+  findCustomerByIdentity(brandId: string, key: string): Awaitable<Customer | undefined> {
     return this.visible(this.state.customerByIdentity(brandId, key), 'c:');
   }
-  async getConversation(id: string): Promise<Conversation | undefined> {
-    return this.visible(this.state.conversations.get(id), 'v:');
+  getConversation(id: string): Awaitable<Conversation | undefined> {
+    return this.visible(this.state.conversation(id), 'v:');
   }
-  async listConversations(query: ConversationQuery): Promise<Conversation[]> {
+  listConversations(query: ConversationQuery): Awaitable<Conversation[]> {
     return this.visibleAll(this.state.listConversations(query), 'v:');
   }
-  async getMessage(id: string): Promise<Message | undefined> {
+  getMessage(id: string): Awaitable<Message | undefined> {
     return this.visible(this.state.messages.get(id), 'm:');
   }
-  async getMessageByExternalId(channel: string, externalId: string): Promise<Message | undefined> {
+  getMessageByExternalId(channel: string, externalId: string): Awaitable<Message | undefined> {
     return this.visible(this.state.messageByExternalId(channel, externalId), 'm:');
   }
-  async listMessages(scope: MessageScope, range: Range): Promise<Message[]> {
+  listMessages(scope: MessageScope, range: Range): Awaitable<Message[]> {
     return this.visibleAll(this.state.listMessages(scope, range), 'm:');
   }
-  async countMessages(scope: MessageScope): Promise<number> {
-    if (this.pending.size > 0) await this.writer.settled();
-    return this.state.countMessages(scope);
+  countMessages(scope: MessageScope): Awaitable<number> {
+    if (this.pending.size === 0) return this.state.countMessages(scope);
+    return this.writer.settled().then(() => this.state.countMessages(scope));
   }
-  async getMerge(id: string): Promise<MergeRecord | undefined> {
+  getMerge(id: string): Awaitable<MergeRecord | undefined> {
     return this.visible(this.state.merges.get(id), 'g:');
   }
   async listOutbox(): Promise<OutboxEntry[]> {
@@ -205,28 +206,30 @@ export class FileStore implements Store {
     }
   }
 
-  private async visible<T extends { id: string }>(
-    record: T | undefined,
-    prefix: string,
-  ): Promise<T | undefined> {
+  /**
+   * A record as a read returns it: at once when it is durable, else once its group's fsync is done,
+   * so a reader never sees (and acts on) a change that a crash could still take back.
+   */
+  private visible<T extends { id: string }>(record: T | undefined, prefix: string): Awaitable<T | undefined> {
     if (record === undefined || this.pending.size === 0) return record;
     const group = this.pending.get(prefix + record.id);
-    if (group) await group.done;
-    return record;
+    return group ? group.done.then(() => record) : record;
   }
 
-  private async visibleAll<T extends { id: string }>(records: T[], prefix: string): Promise<T[]> {
-    if (this.pending.size > 0) await this.waitFor(records.map((record) => prefix + record.id));
-    return records;
+  private visibleAll<T extends { id: string }>(records: T[], prefix: string): Awaitable<T[]> {
+    if (this.pending.size === 0) return records;
+    const waiting = this.waitFor(records.map((record) => prefix + record.id));
+    return waiting ? waiting.then(() => records) : records;
   }
 
-  private async waitFor(keys: string[]): Promise<void> {
-    const groups = new Set<Group>();
+  /** Resolves when every pending group holding one of the keys is durable; undefined when none is pending. */
+  private waitFor(keys: string[]): Promise<void> | undefined {
+    const groups = new Set<Promise<void>>();
     for (const key of keys) {
       const group = this.pending.get(key);
-      if (group) groups.add(group);
+      if (group) groups.add(group.done);
     }
-    for (const group of groups) await group.done;
+    return groups.size === 0 ? undefined : Promise.all(groups).then(() => undefined);
   }
 
   private async runCompaction(): Promise<void> {

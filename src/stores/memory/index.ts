@@ -25,7 +25,7 @@ export interface MemoryStoreOptions {
 /**
  * The default store: everything in memory, gone when the process ends. Fast (the reference the
  * other drivers are measured against) and the right choice for tests, demos and bots whose history
- * lives elsewhere.
+ * lives elsewhere. Reads and commits answer synchronously (see `Awaitable`).
  *
  * @example
  * const desk = createDesk({ store: memoryStore() });
@@ -38,34 +38,34 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
   };
   return {
     name: 'memory',
-    async getCustomer(id: string): Promise<Customer | undefined> {
-      return state.customers.get(id);
+    getCustomer(id: string): Customer | undefined {
+      return state.customer(id);
     },
-    async findCustomerByIdentity(brandId: string, key: string): Promise<Customer | undefined> {
+    findCustomerByIdentity(brandId: string, key: string): Customer | undefined {
       return state.customerByIdentity(brandId, key);
     },
-    async getConversation(id: string): Promise<Conversation | undefined> {
-      return state.conversations.get(id);
+    getConversation(id: string): Conversation | undefined {
+      return state.conversation(id);
     },
-    async listConversations(query: ConversationQuery): Promise<Conversation[]> {
+    listConversations(query: ConversationQuery): Conversation[] {
       return state.listConversations(query);
     },
-    async getMessage(id: string): Promise<Message | undefined> {
+    getMessage(id: string): Message | undefined {
       return state.messages.get(id);
     },
-    async getMessageByExternalId(channel: string, externalId: string): Promise<Message | undefined> {
+    getMessageByExternalId(channel: string, externalId: string): Message | undefined {
       return state.messageByExternalId(channel, externalId);
     },
-    async listMessages(scope: MessageScope, range: Range): Promise<Message[]> {
+    listMessages(scope: MessageScope, range: Range): Message[] {
       return state.listMessages(scope, range);
     },
-    async countMessages(scope: MessageScope): Promise<number> {
+    countMessages(scope: MessageScope): number {
       return state.countMessages(scope);
     },
-    async getMerge(id: string): Promise<MergeRecord | undefined> {
+    getMerge(id: string): MergeRecord | undefined {
       return state.merges.get(id);
     },
-    async commit(batch: WriteBatch): Promise<void> {
+    commit(batch: WriteBatch): void {
       open();
       state.check(batch);
       state.applyQuietly(batch);

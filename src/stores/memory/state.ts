@@ -55,63 +55,108 @@ class PairMap<V> {
   }
 }
 
-function insertId(list: string[], id: string): void {
-  const last = list[list.length - 1];
-  if (last === undefined || last < id) list.push(id);
-  else {
-    let i = list.length;
-    while (i > 0 && list[i - 1]! > id) i--;
-    if (list[i - 1] !== id) list.splice(i, 0, id);
-  }
+/**
+ * A customer's place in the state: its record and what is indexed under it, so one lookup by id
+ * serves the record, its conversations and its messages. A slot may exist before its record does
+ * (messages indexed under a customer id not stored yet); such a slot answers as absent.
+ */
+interface CustomerSlot {
+  record: Customer | undefined;
+  /** Its conversations, by ascending id. */
+  conversations: ConversationSlot[];
+  /** Its messages across conversations, in (at, id) order. */
+  messages: Message[];
 }
 
-/** The list under `key`, created empty on first use. */
-function listFor<T>(map: Map<string, T[]>, key: string): T[] {
-  let list = map.get(key);
-  if (!list) {
-    list = [];
-    map.set(key, list);
-  }
-  return list;
+/** A conversation's place in the state: its record, its messages, and the customer slot listing it. */
+interface ConversationSlot {
+  record: Conversation | undefined;
+  /** The customer slot whose `conversations` hold this one (set once the record is stored). */
+  owner: CustomerSlot | undefined;
+  /** Its messages, in (at, id) order. */
+  messages: Message[];
 }
 
-function removeId(list: string[] | undefined, id: string): void {
-  if (!list) return;
-  const i = list.indexOf(id);
+/** Inserts a conversation slot into a list kept by ascending id (appending, as new ids sort last). */
+function insertById(list: ConversationSlot[], slot: ConversationSlot, id: string): void {
+  let i = list.length;
+  while (i > 0 && list[i - 1]!.record!.id > id) i--;
+  list.splice(i, 0, slot);
+}
+
+function removeSlot(list: ConversationSlot[], slot: ConversationSlot): void {
+  const i = list.indexOf(slot);
   if (i >= 0) list.splice(i, 1);
+}
+
+/** Sorts a list that bulk loading appended to, when it is out of (at, id) order. */
+function sortIfNeeded(list: Message[]): void {
+  for (let i = 1; i < list.length; i++) {
+    if (comparePositions(list[i - 1]!, list[i]!) > 0) {
+      list.sort(comparePositions);
+      return;
+    }
+  }
 }
 
 /**
  * The in-memory state and indexes behind the memory store, shared with drivers that keep
  * everything memory-resident and add durability underneath (the file store). `check` validates a
  * batch against the state without changing it; `apply` then applies it and cannot fail.
+ *
+ * Records live in slots that also hold their indexes, and the identity and provider-id indexes point
+ * at slots and messages directly: a receive costs a handful of hash lookups in maps that hold
+ * every message, and each of those is a cache miss or several once the maps outgrow the CPU cache.
  */
 export class MemoryState {
-  readonly customers = new Map<string, Customer>();
-  readonly conversations = new Map<string, Conversation>();
   readonly messages = new Map<string, Message>();
   readonly merges = new Map<string, MergeRecord>();
   readonly outbox = new Map<string, OutboxEntry>();
-  /** brand -> identity key -> id of the live customer holding it. */
-  private readonly owners = new PairMap<string>();
-  /** channel -> external id -> message id. */
-  private readonly byExternal = new PairMap<string>();
-  private readonly conversationIds: string[] = [];
-  private readonly conversationsByCustomer = new Map<string, string[]>();
-  private readonly messagesByConversation = new Map<string, Message[]>();
-  private readonly messagesByCustomer = new Map<string, Message[]>();
+  private readonly customerSlots = new Map<string, CustomerSlot>();
+  private readonly conversationSlots = new Map<string, ConversationSlot>();
+  /** Every stored conversation, by ascending id. */
+  private readonly allConversations: ConversationSlot[] = [];
+  /** brand -> identity key -> slot of the live customer holding it. */
+  private readonly owners = new PairMap<CustomerSlot>();
+  /** channel -> external id -> message. */
+  private readonly byExternal = new PairMap<Message>();
   /** Retained events; the cursor of `events[i]` is `firstSeq + i` (no per-event wrapper is kept). */
   private events: DeskEvent[] = [];
   private firstSeq = 1;
+  /** The conversation slots the last `check` looked up, reused by `apply` of the same batch. */
+  private checked: { batch: WriteBatch; slots: (ConversationSlot | undefined)[] } | undefined;
 
   constructor(private readonly eventRetention = Number.POSITIVE_INFINITY) {}
 
+  /** A customer by id. */
+  customer(id: string): Customer | undefined {
+    return this.customerSlots.get(id)?.record;
+  }
+
+  /** A conversation by id. */
+  conversation(id: string): Conversation | undefined {
+    return this.conversationSlots.get(id)?.record;
+  }
+
   /** Throws ConflictError if the batch cannot apply; changes nothing. */
   check(batch: WriteBatch): void {
-    checkVersions('customer', batch.customers, this.customers);
-    checkVersions('conversation', batch.conversations, this.conversations);
-    checkVersions('message', batch.messages, this.messages);
-    checkVersions('merge', batch.merges, this.merges);
+    if (batch.customers) {
+      for (const put of batch.customers) checkVersion('customer', put, this.customer(put.record.id));
+    }
+    if (batch.conversations) {
+      const slots = batch.conversations.map((put) => {
+        const slot = this.conversationSlots.get(put.record.id);
+        checkVersion('conversation', put, slot?.record);
+        return slot;
+      });
+      this.checked = { batch, slots };
+    }
+    if (batch.messages) {
+      for (const put of batch.messages) checkVersion('message', put, this.messages.get(put.record.id));
+    }
+    if (batch.merges) {
+      for (const put of batch.merges) checkVersion('merge', put, this.merges.get(put.record.id));
+    }
     this.checkExternalIds(batch.messages);
     this.checkIdentities(batch.customers);
   }
@@ -135,14 +180,14 @@ export class MemoryState {
     if (!puts?.length) return;
     const released = new Set<string>();
     for (const { record } of puts) {
-      const previous = this.customers.get(record.id);
+      const previous = this.customer(record.id);
       for (const key of customerKeys(previous)) released.add(previous!.brandId + SEP + key);
     }
     const claimed = new Map<string, string>();
     for (const { record } of puts) {
       for (const key of customerKeys(record)) {
         const scoped = record.brandId + SEP + key;
-        const owner = this.owners.get(record.brandId, key);
+        const owner = this.owners.get(record.brandId, key)?.record?.id;
         const taken = owner !== undefined && owner !== record.id && !released.has(scoped);
         const twice = claimed.has(scoped) && claimed.get(scoped) !== record.id;
         if (taken || twice) throw new ConflictError(`identity ${key} already belongs to another customer`);
@@ -160,10 +205,19 @@ export class MemoryState {
 
   /** {@link apply} without building the logged entries (the memory store has no use for them). */
   applyQuietly(batch: WriteBatch): void {
+    const checked = this.checked?.batch === batch ? this.checked.slots : undefined;
+    this.checked = undefined;
     if (batch.customers) for (const { record } of batch.customers) this.putCustomer(record);
-    if (batch.conversations) for (const { record } of batch.conversations) this.putConversation(record);
-    if (batch.messages)
-      for (const put of batch.messages) this.putMessage(put.record, put.expectedVersion === null);
+    // The last conversation written: the one a receive's message belongs to, without a lookup.
+    let recent: ConversationSlot | undefined;
+    if (batch.conversations) {
+      for (let i = 0; i < batch.conversations.length; i++) {
+        recent = this.putConversation(batch.conversations[i]!.record, checked?.[i]);
+      }
+    }
+    if (batch.messages) {
+      for (const put of batch.messages) this.putMessage(put.record, put.expectedVersion === null, recent);
+    }
     if (batch.merges) for (const { record } of batch.merges) this.merges.set(record.id, record);
     if (batch.outbox) for (const entry of batch.outbox) this.outbox.set(entry.messageId, entry);
     if (batch.outboxDone) for (const id of batch.outboxDone) this.outbox.delete(id);
@@ -184,95 +238,112 @@ export class MemoryState {
     return this.firstSeq + this.events.length;
   }
 
+  private customerSlot(id: string): CustomerSlot {
+    let slot = this.customerSlots.get(id);
+    if (!slot) {
+      slot = { record: undefined, conversations: [], messages: [] };
+      this.customerSlots.set(id, slot);
+    }
+    return slot;
+  }
+
+  private conversationSlot(id: string): ConversationSlot {
+    let slot = this.conversationSlots.get(id);
+    if (!slot) {
+      slot = { record: undefined, owner: undefined, messages: [] };
+      this.conversationSlots.set(id, slot);
+    }
+    return slot;
+  }
+
   private putCustomer(record: Customer): void {
-    const previous = this.customers.get(record.id);
+    const slot = this.customerSlot(record.id);
+    const previous = slot.record;
     for (const key of customerKeys(previous)) {
-      if (this.owners.get(previous!.brandId, key) === record.id) this.owners.delete(previous!.brandId, key);
+      if (this.owners.get(previous!.brandId, key) === slot) this.owners.delete(previous!.brandId, key);
     }
-    for (const key of customerKeys(record)) this.owners.set(record.brandId, key, record.id);
-    this.customers.set(record.id, record);
+    for (const key of customerKeys(record)) this.owners.set(record.brandId, key, slot);
+    slot.record = record;
   }
 
-  private putConversation(record: Conversation): void {
-    const previous = this.conversations.get(record.id);
-    if (!previous) insertId(this.conversationIds, record.id);
-    if (previous?.customerId !== record.customerId) {
-      if (previous) removeId(this.conversationsByCustomer.get(previous.customerId), record.id);
-      insertId(listFor(this.conversationsByCustomer, record.customerId), record.id);
+  private putConversation(record: Conversation, known?: ConversationSlot): ConversationSlot {
+    const slot = known ?? this.conversationSlot(record.id);
+    if (slot.record === undefined) insertById(this.allConversations, slot, record.id);
+    if (slot.owner === undefined || slot.record?.customerId !== record.customerId) {
+      if (slot.owner) removeSlot(slot.owner.conversations, slot);
+      slot.owner = this.customerSlot(record.customerId);
+      insertById(slot.owner.conversations, slot, record.id);
     }
-    this.conversations.set(record.id, record);
+    slot.record = record;
+    return slot;
   }
 
-  private putMessage(record: Message, isNew: boolean): void {
+  private putMessage(record: Message, isNew: boolean, recent: ConversationSlot | undefined): void {
     const previous = isNew ? undefined : this.messages.get(record.id);
     this.messages.set(record.id, record);
-    if (record.externalId !== undefined) this.byExternal.set(record.channel, record.externalId, record.id);
-    this.reindex(
-      this.messagesByConversation,
-      previous?.conversationId,
-      record.conversationId,
-      previous,
-      record,
-    );
-    this.reindex(this.messagesByCustomer, previous?.customerId, record.customerId, previous, record);
-  }
-
-  private reindex(
-    index: Map<string, Message[]>,
-    from: string | undefined,
-    to: string,
-    previous: Message | undefined,
-    record: Message,
-  ): void {
-    if (previous && from === to) {
-      replaceSorted(index.get(to)!, record);
+    if (record.externalId !== undefined) this.byExternal.set(record.channel, record.externalId, record);
+    // A provider id the message no longer carries still finds it, as it did before the change.
+    if (previous?.externalId !== undefined && previous.externalId !== record.externalId) {
+      this.byExternal.set(previous.channel, previous.externalId, record);
+    }
+    const conversation =
+      recent?.record?.id === record.conversationId ? recent : this.conversationSlot(record.conversationId);
+    const owner = conversation.owner;
+    const customer = owner?.record?.id === record.customerId ? owner : this.customerSlot(record.customerId);
+    if (previous === undefined) {
+      insertSorted(conversation.messages, record);
+      insertSorted(customer.messages, record);
       return;
     }
-    if (previous && from !== undefined) removeSorted(index.get(from) ?? [], previous);
-    insertSorted(listFor(index, to), record);
+    if (previous.conversationId === record.conversationId) replaceSorted(conversation.messages, record);
+    else {
+      removeSorted(this.conversationSlot(previous.conversationId).messages, previous);
+      insertSorted(conversation.messages, record);
+    }
+    if (previous.customerId === record.customerId) replaceSorted(customer.messages, record);
+    else {
+      removeSorted(this.customerSlot(previous.customerId).messages, previous);
+      insertSorted(customer.messages, record);
+    }
   }
 
   /** The live customer holding an identity key in a brand. */
   customerByIdentity(brandId: string, key: string): Customer | undefined {
-    const id = this.owners.get(brandId, key);
-    return id === undefined ? undefined : this.customers.get(id);
+    return this.owners.get(brandId, key)?.record;
   }
 
   /** A message by channel and provider id. */
   messageByExternalId(channel: string, externalId: string): Message | undefined {
-    const id = this.byExternal.get(channel, externalId);
-    return id === undefined ? undefined : this.messages.get(id);
+    return this.byExternal.get(channel, externalId);
+  }
+
+  private messagesIn(scope: MessageScope): Message[] | undefined {
+    return 'conversationId' in scope
+      ? this.conversationSlots.get(scope.conversationId)?.messages
+      : this.customerSlots.get(scope.customerId)?.messages;
   }
 
   /** A window of a conversation's or customer's messages (see `Range`). */
   listMessages(scope: MessageScope, range: Range): Message[] {
-    const list =
-      'conversationId' in scope
-        ? this.messagesByConversation.get(scope.conversationId)
-        : this.messagesByCustomer.get(scope.customerId);
+    const list = this.messagesIn(scope);
     return list ? sliceRange(list, range) : [];
   }
 
   /** How many messages a conversation or customer has. */
   countMessages(scope: MessageScope): number {
-    const list =
-      'conversationId' in scope
-        ? this.messagesByConversation.get(scope.conversationId)
-        : this.messagesByCustomer.get(scope.customerId);
-    return list?.length ?? 0;
+    return this.messagesIn(scope)?.length ?? 0;
   }
 
   /** Conversations matching the query, newest first. */
   listConversations(query: ConversationQuery): Conversation[] {
-    const ids =
+    const slots =
       query.customerId === undefined
-        ? this.conversationIds
-        : (this.conversationsByCustomer.get(query.customerId) ?? []);
+        ? this.allConversations
+        : (this.customerSlots.get(query.customerId)?.conversations ?? []);
     const out: Conversation[] = [];
-    for (let i = ids.length - 1; i >= 0 && out.length < query.limit; i--) {
-      const id = ids[i]!;
-      if (query.beforeId !== undefined && id >= query.beforeId) continue;
-      const conversation = this.conversations.get(id)!;
+    for (let i = slots.length - 1; i >= 0 && out.length < query.limit; i--) {
+      const conversation = slots[i]!.record!;
+      if (query.beforeId !== undefined && conversation.id >= query.beforeId) continue;
       if (query.brandId !== undefined && conversation.brandId !== query.brandId) continue;
       if (query.status && !query.status.includes(conversation.status)) continue;
       out.push(conversation);
@@ -306,9 +377,11 @@ export class MemoryState {
 
   /** Everything, as plain data (for snapshots). */
   snapshot(): StateSnapshot {
+    const customers: Customer[] = [];
+    for (const slot of this.customerSlots.values()) if (slot.record) customers.push(slot.record);
     return {
-      customers: [...this.customers.values()],
-      conversations: [...this.conversations.values()],
+      customers,
+      conversations: this.allConversations.map((slot) => slot.record!),
       messages: [...this.messages.values()],
       merges: [...this.merges.values()],
       outbox: [...this.outbox.values()],
@@ -319,25 +392,24 @@ export class MemoryState {
 
   /**
    * Bulk-loads messages into empty indexes: appends, then sorts each list once if it is out of
-   * order, instead of a lookup and a sorted insert per message (a cold open of a large store).
+   * order, instead of a sorted insert per message (a cold open of a large store).
    */
   private loadMessages(messages: readonly Message[]): void {
+    let conversation: ConversationSlot | undefined;
+    let customer: CustomerSlot | undefined;
     for (const record of messages) {
       this.messages.set(record.id, record);
-      if (record.externalId !== undefined) this.byExternal.set(record.channel, record.externalId, record.id);
-      listFor(this.messagesByConversation, record.conversationId).push(record);
-      listFor(this.messagesByCustomer, record.customerId).push(record);
-    }
-    for (const index of [this.messagesByConversation, this.messagesByCustomer]) {
-      for (const list of index.values()) {
-        for (let i = 1; i < list.length; i++) {
-          if (comparePositions(list[i - 1]!, list[i]!) > 0) {
-            list.sort(comparePositions);
-            break;
-          }
-        }
+      if (record.externalId !== undefined) this.byExternal.set(record.channel, record.externalId, record);
+      // Snapshots list a conversation's messages together: reuse the slots while they match.
+      if (conversation?.record?.id !== record.conversationId) {
+        conversation = this.conversationSlot(record.conversationId);
       }
+      if (customer?.record?.id !== record.customerId) customer = this.customerSlot(record.customerId);
+      conversation.messages.push(record);
+      customer.messages.push(record);
     }
+    for (const slot of this.conversationSlots.values()) sortIfNeeded(slot.messages);
+    for (const slot of this.customerSlots.values()) sortIfNeeded(slot.messages);
   }
 
   /** Loads a snapshot into an empty state. */
@@ -352,21 +424,15 @@ export class MemoryState {
   }
 }
 
-function checkVersions<T extends { id: string; version: number }>(
+function checkVersion<T extends { id: string; version: number }>(
   what: string,
-  puts: Put<T>[] | undefined,
-  current: Map<string, T>,
+  { record, expectedVersion }: Put<T>,
+  existing: T | undefined,
 ): void {
-  if (puts === undefined) return;
-  for (let i = 0; i < puts.length; i++) {
-    const { record, expectedVersion } = puts[i]!;
-    const existing = current.get(record.id);
-    if (expectedVersion === null ? existing !== undefined : existing?.version !== expectedVersion) {
-      throw new ConflictError(
-        expectedVersion === null
-          ? `${what} ${record.id} already exists`
-          : `${what} ${record.id} changed concurrently (expected version ${expectedVersion}, found ${existing?.version ?? 'none'})`,
-      );
-    }
-  }
+  if (expectedVersion === null ? existing === undefined : existing?.version === expectedVersion) return;
+  throw new ConflictError(
+    expectedVersion === null
+      ? `${what} ${record.id} already exists`
+      : `${what} ${record.id} changed concurrently (expected version ${expectedVersion}, found ${existing?.version ?? 'none'})`,
+  );
 }
