@@ -2,6 +2,7 @@ import type * as z from 'zod';
 import { ValidationError } from '../model/errors.js';
 import type { DeskEvent } from '../model/events.js';
 import { type Identity, IdentityInput, identityKey, normalizeIdentityValue } from '../model/identity.js';
+import { sameIdentityKey } from '../model/identity-key.js';
 import type { Customer } from '../model/records.js';
 import { mergeCustomers } from './merge.js';
 import {
@@ -65,9 +66,19 @@ export function normalizeParsedIdentity(
 export const keyOf = (identity: Pick<Identity, 'kind' | 'value'>) =>
   identityKey(identity.kind, identity.value);
 
-/** Finds a customer's identity by key. */
-export function heldIdentity(customer: Customer, key: string): Identity | undefined {
-  return customer.identities.find((identity) => keyOf(identity) === key);
+/** The index of a customer's identity with the same key as `identity`, or -1. */
+function identityIndex(customer: Customer, identity: Pick<Identity, 'kind' | 'value'>): number {
+  const { identities } = customer;
+  for (let i = 0; i < identities.length; i++) if (sameIdentityKey(identities[i]!, identity)) return i;
+  return -1;
+}
+
+/** A customer's identity with the same key as `identity` (phone and whatsapp share one), if held. */
+export function heldIdentity(
+  customer: Customer,
+  identity: Pick<Identity, 'kind' | 'value'>,
+): Identity | undefined {
+  return customer.identities[identityIndex(customer, identity)];
 }
 
 /**
@@ -75,8 +86,7 @@ export function heldIdentity(customer: Customer, key: string): Identity | undefi
  * undefined when nothing worth writing changed.
  */
 export function touchIdentity(customer: Customer, seen: Identity, now: number): Identity[] | undefined {
-  const key = keyOf(seen);
-  const index = customer.identities.findIndex((identity) => keyOf(identity) === key);
+  const index = identityIndex(customer, seen);
   const held = customer.identities[index];
   if (!held) return undefined;
   const upgrade = seen.verified && !held.verified;
@@ -89,10 +99,9 @@ export function touchIdentity(customer: Customer, seen: Identity, now: number): 
 
 /** Attaches or refreshes an identity on a customer, returning the new record (version bumped). */
 function withIdentity(customer: Customer, identity: Identity, now: number): Customer {
-  const key = keyOf(identity);
-  const identities = heldIdentity(customer, key)
+  const identities = heldIdentity(customer, identity)
     ? customer.identities.map((held) =>
-        keyOf(held) === key
+        sameIdentityKey(held, identity)
           ? { ...held, verified: held.verified || identity.verified, lastSeenAt: identity.lastSeenAt }
           : held,
       )
@@ -144,7 +153,7 @@ export async function identify(
       });
       return { customer: updated };
     }
-    const held = heldIdentity(holder, key)!;
+    const held = heldIdentity(holder, identity)!;
     if (mayAutoMerge(rt, identity, held)) {
       const merge = await mergeCustomers(rt, holder.id, customer.id, options.reason ?? 'identify');
       return { customer: await resolveCustomer(rt, holder.id), merge };

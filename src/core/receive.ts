@@ -56,33 +56,34 @@ function timeOf(inbound: ParsedInboundMessage, now: number): number {
   return Math.abs(now - at) <= PROVIDER_TIME_TOLERANCE_MS ? now : at;
 }
 
-/** The sender's customer after this message, and what to write for it. */
+/** The sender's customer after this message. */
 interface Sender {
   customer: Customer;
   /** True when the sender is a new customer (so has no conversation yet). */
   created: boolean;
-  puts: Put<Customer>[];
-  events: DeskEvent[];
 }
 
 /**
- * Finds (or creates) the customer behind the sender's identity. A verified sender never joins a
- * customer that only *claimed* the identity (a typed-in email): the claim is displaced and a merge
- * suggested, so a self-claimed address cannot take over its real owner's history.
+ * Finds (or creates) the customer behind the sender's identity, adding what to write for it to
+ * `puts` and `events`. A verified sender never joins a customer that only *claimed* the identity
+ * (a typed-in email): the claim is displaced and a merge suggested, so a self-claimed address
+ * cannot take over its real owner's history.
  */
 function* resolveSender(
   rt: Runtime,
+  inbound: ParsedInboundMessage,
   brandId: string,
   from: Identity,
-  displayName: string | undefined,
   now: number,
+  puts: Put<Customer>[],
+  events: DeskEvent[],
 ): Step<Sender> {
-  const key = keyOf(from);
-  const holder = (yield rt.store.findCustomerByIdentity(brandId, key)) as Customer | undefined;
-  if (holder && (heldIdentity(holder, key)!.verified || !from.verified)) {
+  const holder = (yield rt.store.findCustomerByIdentity(brandId, keyOf(from))) as Customer | undefined;
+  const displayName = inbound.displayName;
+  if (holder && (heldIdentity(holder, from)!.verified || !from.verified)) {
     const identities = touchIdentity(holder, from, now);
     const named = holder.displayName === undefined && displayName !== undefined;
-    if (!identities && !named) return { customer: holder, created: false, puts: [], events: [] };
+    if (!identities && !named) return { customer: holder, created: false };
     const updated: Customer = {
       ...holder,
       identities: identities ?? holder.identities,
@@ -90,12 +91,8 @@ function* resolveSender(
       updatedAt: iso(now),
       version: holder.version + 1,
     };
-    return {
-      customer: updated,
-      created: false,
-      puts: [{ record: updated, expectedVersion: holder.version }],
-      events: [],
-    };
+    puts.push({ record: updated, expectedVersion: holder.version });
+    return { customer: updated, created: false };
   }
   const created: Customer = {
     id: rt.newId(),
@@ -107,10 +104,11 @@ function* resolveSender(
     updatedAt: iso(now),
     version: 1,
   };
-  const puts: Put<Customer>[] = [{ record: created, expectedVersion: null }];
-  const events = [makeEvent(rt, 'customer.created', brandId, { customer: created }, now)];
+  if (holder)
+    puts.push({ record: withoutIdentity(holder, keyOf(from), now), expectedVersion: holder.version });
+  puts.push({ record: created, expectedVersion: null });
+  events.push(makeEvent(rt, 'customer.created', brandId, { customer: created }, now));
   if (holder) {
-    puts.unshift({ record: withoutIdentity(holder, key, now), expectedVersion: holder.version });
     events.push(
       makeEvent(
         rt,
@@ -121,7 +119,7 @@ function* resolveSender(
       ),
     );
   }
-  return { customer: created, created: true, puts, events };
+  return { customer: created, created: true };
 }
 
 function newConversation(
@@ -245,9 +243,10 @@ function* receiveOnce(
   }
   const now = rt.clock();
   const brandId = inbound.brand ?? rt.settings.brand;
-  const sender = yield* resolveSender(rt, brandId, from, inbound.displayName, now);
+  const customers: Put<Customer>[] = [];
+  const events: DeskEvent[] = [];
+  const sender = yield* resolveSender(rt, inbound, brandId, from, now, customers, events);
   const { customer } = sender;
-  const events: DeskEvent[] = sender.events;
   const existing = sender.created
     ? undefined
     : yield* chooseConversation(rt, customer, inbound.channel, inbound, at);
@@ -285,7 +284,7 @@ function* receiveOnce(
   }
   events.push(makeEvent(rt, 'message.received', brandId, { message }, now));
   const batch: WriteBatch = {
-    customers: sender.puts,
+    customers,
     conversations: [{ record: conversation, expectedVersion: existing ? existing.version : null }],
     messages: [{ record: message, expectedVersion: null }],
     events,
@@ -306,15 +305,15 @@ export async function receive(rt: Runtime, input: unknown): Promise<ReceiveResul
   const now = rt.clock();
   const at = timeOf(inbound, now);
   const from = normalizeParsedIdentity(rt, inbound.from, inbound.channel, now, ['from']);
-  const extras = (inbound.identities ?? []).map((identity, i) =>
+  const extras = inbound.identities?.map((identity, i) =>
     normalizeParsedIdentity(rt, identity, inbound.channel, now, ['identities', i]),
   );
   const attempt = driveWithRetry(() => receiveOnce(rt, inbound, kind, from, at));
   const result = isPromise(attempt) ? await attempt : attempt;
-  if (!result.created || extras.length === 0) return result;
+  if (!result.created || !extras?.length) return result;
   let customer = result.customer;
   for (const identity of extras) {
-    if (heldIdentity(customer, keyOf(identity))) continue;
+    if (heldIdentity(customer, identity)) continue;
     customer = (await identify(rt, customer.id, identity, { source: inbound.channel })).customer;
   }
   return { ...result, customer };

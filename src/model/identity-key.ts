@@ -13,3 +13,11 @@ export const PHONE_KINDS: ReadonlySet<string> = new Set(['phone', 'whatsapp']);
 export function identityKey(kind: string, value: string): string {
   return `${PHONE_KINDS.has(kind) ? 'phone' : kind}:${value}`;
 }
+
+/** True when two identities share an index key (see {@link identityKey}), compared without building it. */
+export function sameIdentityKey(
+  a: { kind: string; value: string },
+  b: { kind: string; value: string },
+): boolean {
+  return a.value === b.value && (a.kind === b.kind || (PHONE_KINDS.has(a.kind) && PHONE_KINDS.has(b.kind)));
+}

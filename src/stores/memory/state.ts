@@ -166,13 +166,16 @@ export class MemoryState {
     const seen = puts.length > 1 ? new Set<string>() : undefined;
     for (const { record, expectedVersion } of puts) {
       if (expectedVersion !== null || record.externalId === undefined) continue;
-      const key = record.channel + SEP + record.externalId;
-      if (this.byExternal.get(record.channel, record.externalId) !== undefined || seen?.has(key)) {
+      const key = seen === undefined ? undefined : record.channel + SEP + record.externalId;
+      if (
+        this.byExternal.get(record.channel, record.externalId) !== undefined ||
+        (key !== undefined && seen!.has(key))
+      ) {
         throw new ConflictError(
           `message ${record.externalId} on channel ${record.channel} is already stored`,
         );
       }
-      seen?.add(key);
+      if (key !== undefined) seen!.add(key);
     }
   }
 
