@@ -1,5 +1,8 @@
 const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
+/** Every 10-bit value as its two base32 digits, so the counter encodes with three lookups. */
+const pairs = Array.from({ length: 1024 }, (_, i) => alphabet[i >> 5]! + alphabet[i & 31]!);
+
 function encodeTime(ms: number): string {
   let out = '';
   let rest = ms;
@@ -10,41 +13,39 @@ function encodeTime(ms: number): string {
   return out;
 }
 
-function randomPart(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  // The first digit stays below 16, leaving headroom so increments within one millisecond never overflow.
-  let out = alphabet[bytes[0]! & 15]!;
-  for (let i = 1; i < 16; i++) out += alphabet[bytes[i]! & 31];
+/** Ten random base32 digits (50 bits). */
+function randomDigits(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < 10; i++) out += alphabet[bytes[i]! & 31];
   return out;
 }
 
-/** Adds one to a base32 string, carrying leftwards. */
-function increment(value: string): string {
-  let i = value.length - 1;
-  while (i >= 0 && value[i] === 'Z') i--;
-  if (i < 0) return value;
-  const next = alphabet[alphabet.indexOf(value[i]!) + 1]!;
-  return value.slice(0, i) + next + '0'.repeat(value.length - i - 1);
-}
+/** A random 26-bit start for the 30-bit counter: room for a billion more ids in one millisecond. */
+const counterStart = (bytes: Uint8Array) =>
+  ((bytes[10]! << 21) | (bytes[11]! << 13) | (bytes[12]! << 5)) >>> 3;
 
 /**
  * Makes a generator of monotonic ULIDs (26 characters, Crockford base32): the first 10 encode the
- * millisecond, so ids sort in creation order; within one millisecond the random part is
- * incremented, so order holds even for ids made in the same millisecond.
+ * millisecond, so ids sort in creation order, and the 16 random ones are drawn once per
+ * millisecond and then incremented (their last six digits are a counter that starts at a random
+ * value below 2^26), so order holds for ids made in the same millisecond, or after
+ * the clock steps back.
  */
 export function createIdGenerator(clock: () => number = Date.now): () => string {
+  const bytes = new Uint8Array(13);
   let lastMs = -1;
-  let lastTime = '';
-  let random = '';
+  let head = '';
+  let counter = 0;
   return () => {
     const now = clock();
     if (now > lastMs) {
       lastMs = now;
-      lastTime = encodeTime(now);
-      random = randomPart();
+      crypto.getRandomValues(bytes);
+      head = encodeTime(now) + randomDigits(bytes);
+      counter = counterStart(bytes);
     } else {
-      random = increment(random);
+      counter++;
     }
-    return lastTime + random;
+    return head + pairs[counter >>> 20]! + pairs[(counter >>> 10) & 1023]! + pairs[counter & 1023]!;
   };
 }

@@ -22,10 +22,38 @@ export type ChannelKind = z.infer<typeof ChannelKind>;
 
 /** A JSON value (traits, meta). */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
-/** Schema of a JSON value. */
-export const Json: z.ZodType<Json> = z.lazy(() =>
-  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(Json), z.record(z.string(), Json)]),
-);
+/** Deeper than this is refused: it also ends a walk into a cyclic structure. */
+const MAX_JSON_DEPTH = 64;
+
+/** Whether a value is plain JSON: finite numbers, strings, booleans, null, arrays, plain objects. */
+function isJson(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object': {
+      if (value === null) return true;
+      if (depth >= MAX_JSON_DEPTH) return false;
+      if (Array.isArray(value)) return value.every((item) => isJson(item, depth + 1));
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return false;
+      for (const key in value) if (!isJson((value as Record<string, unknown>)[key], depth + 1)) return false;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+/**
+ * Schema of a JSON value, checked by one walk rather than a recursive zod schema: zod parses a
+ * recursive schema with cycle tracking on every object it visits, and cannot compile it.
+ */
+export const Json: z.ZodType<Json> = z
+  .custom<Json>((value) => isJson(value, 0), 'not a JSON value')
+  .transform((value) => (typeof value === 'object' && value !== null ? structuredClone(value) : value));
 const JsonRecord = z.record(z.string(), Json);
 
 const iso = z.string().min(1);
