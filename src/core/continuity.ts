@@ -2,6 +2,7 @@ import type { ParsedInboundMessage } from '../model/inbound.js';
 import type { Conversation, ConversationStatus, Customer, Message } from '../model/records.js';
 import type { Step } from './flow.js';
 import type { Runtime } from './runtime.js';
+import type { ConversationQuery } from './store.js';
 
 const ACTIVE: ReadonlySet<ConversationStatus> = new Set(['open', 'pending', 'snoozed']);
 /** How many of a customer's newest conversations continuity looks at. */
@@ -45,31 +46,47 @@ function joinable(rt: Runtime, conversation: Conversation, channel: string, now:
   );
 }
 
+/** Whether the message names its conversation (a web-chat session, `reply+<id>@`) or answers an email thread. */
+export function namesConversation(inbound: ParsedInboundMessage): boolean {
+  return inbound.conversationId !== undefined || !!inbound.replyTo || !!inbound.references?.length;
+}
+
 /**
- * Picks the conversation an inbound message joins (a {@link Step}), or undefined when it starts a new one:
- * an email reply's thread first; else the customer's most recently active conversation that is
- * active, or resolved within `reopenWithinMs` (in `multichannel` mode: only one on the same channel).
+ * The conversation an inbound message names or answers (a {@link Step}): the one its
+ * `conversationId` names, else an email reply's thread; only the customer's own, and not closed.
  */
-export function* chooseConversation(
+export function* namedConversation(
   rt: Runtime,
   customer: Customer,
   channel: string,
   inbound: ParsedInboundMessage,
-  now: number,
 ): Step<Conversation | undefined> {
   if (inbound.conversationId !== undefined) {
     const named = (yield rt.store.getConversation(inbound.conversationId)) as Conversation | undefined;
     if (named && named.customerId === customer.id && named.status !== 'closed') return named;
   }
-  if (inbound.replyTo || inbound.references?.length) {
-    const threaded = yield* threadByReference(rt, customer, channel, inbound);
-    if (threaded) return threaded;
-  }
-  const candidates = (yield rt.store.listConversations({
-    customerId: customer.id,
-    brandId: customer.brandId,
-    limit: CANDIDATES,
-  })) as Conversation[];
+  if (inbound.replyTo || inbound.references?.length)
+    return yield* threadByReference(rt, customer, channel, inbound);
+  return undefined;
+}
+
+/** The query for the conversations continuity chooses from: the customer's newest. */
+export function candidatesOf(customer: Customer): ConversationQuery {
+  return { customerId: customer.id, brandId: customer.brandId, limit: CANDIDATES };
+}
+
+/**
+ * Picks, among a customer's newest conversations, the one a message continues: the most recently
+ * active that is active, or resolved within `reopenWithinMs` (in `multichannel` mode: only one on
+ * the same channel). Undefined when the message starts a new conversation. (A message that names
+ * its conversation or answers an email thread is first matched by {@link namedConversation}.)
+ */
+export function chooseConversation(
+  rt: Runtime,
+  candidates: readonly Conversation[],
+  channel: string,
+  now: number,
+): Conversation | undefined {
   let best: Conversation | undefined;
   for (const conversation of candidates) {
     if (!joinable(rt, conversation, channel, now)) continue;

@@ -12,7 +12,7 @@ import {
   channelKinds,
   type Message,
 } from '../model/records.js';
-import { chooseConversation } from './continuity.js';
+import { candidatesOf, chooseConversation, namedConversation, namesConversation } from './continuity.js';
 import { driveWithRetry, isPromise, type Step } from './flow.js';
 import {
   heldIdentity,
@@ -67,34 +67,28 @@ function timeOf(inbound: ParsedInboundMessage, now: number): number {
   return Math.abs(now - at) <= PROVIDER_TIME_TOLERANCE_MS ? now : at;
 }
 
-/** The sender's customer after this message. */
-interface Sender {
-  customer: Customer;
-  /** True when the sender is a new customer (so has no conversation yet). */
-  created: boolean;
-}
-
 /**
- * Finds (or creates) the customer behind the sender's identity, adding what to write for it to
- * `puts` and `events`. A verified sender never joins a customer that only *claimed* the identity
- * (a typed-in email): the claim is displaced and a merge suggested, so a self-claimed address
- * cannot take over its real owner's history.
+ * The customer behind the sender's identity after this message, given the customer holding it
+ * (`holder`), with what to write for it added to `puts` and `events`: the holder (its identity
+ * refreshed) or a new customer. A verified sender never joins a customer that only *claimed* the
+ * identity (a typed-in email): the claim is displaced and a merge suggested, so a self-claimed
+ * address cannot take over its real owner's history.
  */
-function* resolveSender(
+function senderOf(
   rt: Runtime,
   inbound: ParsedInboundMessage,
   brandId: string,
   from: Identity,
+  holder: Customer | undefined,
   now: number,
   puts: Put<Customer>[],
   events: DeskEvent[],
-): Step<Sender> {
-  const holder = (yield rt.store.findCustomerByIdentity(brandId, keyOf(from))) as Customer | undefined;
+): Customer {
   const displayName = inbound.displayName;
   if (holder && (heldIdentity(holder, from)!.verified || !from.verified)) {
     const identities = touchIdentity(holder, from, now);
     const named = holder.displayName === undefined && displayName !== undefined;
-    if (!identities && !named) return { customer: holder, created: false };
+    if (!identities && !named) return holder;
     const updated: Customer = {
       ...holder,
       identities: identities ?? holder.identities,
@@ -103,7 +97,7 @@ function* resolveSender(
       version: holder.version + 1,
     };
     puts.push({ record: updated, expectedVersion: holder.version });
-    return { customer: updated, created: false };
+    return updated;
   }
   const created: Customer = {
     id: rt.newId(),
@@ -130,7 +124,7 @@ function* resolveSender(
       ),
     );
   }
-  return { customer: created, created: true };
+  return created;
 }
 
 function newConversation(
@@ -256,11 +250,20 @@ function* receiveOnce(
   const brandId = inbound.brand ?? rt.settings.brand;
   const customers: Put<Customer>[] = [];
   const events: DeskEvent[] = [];
-  const sender = yield* resolveSender(rt, inbound, brandId, from, now, customers, events);
-  const { customer } = sender;
-  const existing = sender.created
-    ? undefined
-    : yield* chooseConversation(rt, customer, inbound.channel, inbound, at);
+  const holder = (yield rt.store.findCustomerByIdentity(brandId, keyOf(from))) as Customer | undefined;
+  const customer = senderOf(rt, inbound, brandId, from, holder, now, customers, events);
+  // A new customer (not the holder) has no conversation yet; else the named one, or continuity's choice.
+  let existing: Conversation | undefined;
+  if (customer.id === holder?.id) {
+    if (namesConversation(inbound))
+      existing = yield* namedConversation(rt, customer, inbound.channel, inbound);
+    existing ??= chooseConversation(
+      rt,
+      (yield rt.store.listConversations(candidatesOf(customer))) as Conversation[],
+      inbound.channel,
+      at,
+    );
+  }
   const before = existing ?? newConversation(rt, customer, inbound, now);
   const conversation = withInbound(before, inbound.channel, at, now);
   const message = buildMessage(rt, inbound, kind, conversation, at);
@@ -310,18 +313,35 @@ function* receiveOnce(
  * a conversation by the continuity policy, stores it and emits its events. A duplicate delivery
  * (same channel and externalId) returns the stored message with `created: false`.
  */
-export async function receive(rt: Runtime, input: unknown): Promise<ReceiveResult> {
-  const inbound = parseInput(compiledInbound(), input, 'inbound message');
-  const kind = channelKindOf(rt, inbound);
-  const now = rt.clock();
-  const at = timeOf(inbound, now);
-  const from = normalizeParsedIdentity(rt, inbound.from, inbound.channel, now, ['from']);
-  const extras = inbound.identities?.map((identity, i) =>
-    normalizeParsedIdentity(rt, identity, inbound.channel, now, ['identities', i]),
-  );
-  const attempt = driveWithRetry(() => receiveOnce(rt, inbound, kind, from, at));
-  const result = isPromise(attempt) ? await attempt : attempt;
-  if (!result.created || !extras?.length) return result;
+export function receive(rt: Runtime, input: unknown): Promise<ReceiveResult> {
+  // A plain function, not an async one: on a memory-resident store the whole receive runs
+  // synchronously, and its one promise is the settled one handed back.
+  try {
+    const inbound = parseInput(compiledInbound(), input, 'inbound message');
+    const kind = channelKindOf(rt, inbound);
+    const now = rt.clock();
+    const at = timeOf(inbound, now);
+    const from = normalizeParsedIdentity(rt, inbound.from, inbound.channel, now, ['from']);
+    const extras = inbound.identities?.map((identity, i) =>
+      normalizeParsedIdentity(rt, identity, inbound.channel, now, ['identities', i]),
+    );
+    const attempt = driveWithRetry(() => receiveOnce(rt, inbound, kind, from, at));
+    if (extras?.length)
+      return Promise.resolve(attempt).then((result) => linkExtras(rt, inbound, result, extras));
+    return isPromise(attempt) ? attempt : Promise.resolve(attempt);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** Links the further identities a new message proves or claims (a web form's email and phone). */
+async function linkExtras(
+  rt: Runtime,
+  inbound: ParsedInboundMessage,
+  result: ReceiveResult,
+  extras: Identity[],
+): Promise<ReceiveResult> {
+  if (!result.created) return result;
   let customer = result.customer;
   for (const identity of extras) {
     if (heldIdentity(customer, identity)) continue;
