@@ -33,6 +33,7 @@ export type {
 } from './core/channel.js';
 export { createIdGenerator } from './core/ids.js';
 export type {
+  Awaitable,
   ClaimOptions,
   ConversationQuery,
   MessageScope,

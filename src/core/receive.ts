@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { ValidationError } from '../model/errors.js';
 import type { DeskEvent } from '../model/events.js';
 import type { Identity } from '../model/identity.js';
@@ -28,15 +27,6 @@ import type { ReceiveResult } from './types.js';
 
 const knownKinds: ReadonlySet<string> = new Set(channelKinds);
 
-let compiled: typeof InboundMessage | undefined;
-/**
- * The inbound schema compiled by zod (`z.compile`) on first use: a generated parser for the valid
- * case, and zod's own runtime parse (and its issues) for anything it rejects.
- */
-function compiledInbound(): typeof InboundMessage {
-  compiled ??= z.compile(InboundMessage);
-  return compiled;
-}
 const CUSTOMER_AUTHOR: Author = Object.freeze({ type: 'customer' }) as Author;
 
 function channelKindOf(rt: Runtime, inbound: ParsedInboundMessage): ChannelKind {
@@ -317,7 +307,7 @@ export function receive(rt: Runtime, input: unknown): Promise<ReceiveResult> {
   // A plain function, not an async one: on a memory-resident store the whole receive runs
   // synchronously, and its one promise is the settled one handed back.
   try {
-    const inbound = parseInput(compiledInbound(), input, 'inbound message');
+    const inbound = parseInput(InboundMessage, input, 'inbound message');
     const kind = channelKindOf(rt, inbound);
     const now = rt.clock();
     const at = timeOf(inbound, now);
