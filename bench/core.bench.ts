@@ -167,7 +167,7 @@ export async function run(): Promise<BenchSection> {
     title: 'Core (memory store)',
     rows,
     notes: [
-      'Throughput is sequential `await desk.receive()` on one core, the median of 5 rounds interleaved with the floor\'s; the floor parses the same inputs with zod 4 and inserts them into a Map with a per-conversation index. The cost above 1x is the price of identity resolution, continuity, events and the store indexes.',
+      "Throughput is sequential `await desk.receive()` on one core, the median of 5 rounds interleaved with the floor's; the floor parses the same inputs with zod 4 and inserts them into a Map with a per-conversation index. The cost above 1x is the price of identity resolution, continuity, events and the store indexes.",
       heap === undefined
         ? 'Heap was not measured: run with `node --expose-gc`.'
         : "Heap is measured with `--expose-gc` around storing the 100k messages, so it includes each message's share of customers, conversations, indexes and the event log.",
