@@ -12,7 +12,7 @@ import {
   type Message,
 } from '../model/records.js';
 import { candidatesOf, chooseConversation, namedConversation, namesConversation } from './continuity.js';
-import { driveWithRetry, isPromise, type Step } from './flow.js';
+import { driveWithRetry, type Step } from './flow.js';
 import {
   heldIdentity,
   identify,
@@ -26,7 +26,6 @@ import type { Put, WriteBatch } from './store.js';
 import type { ReceiveResult } from './types.js';
 
 const knownKinds: ReadonlySet<string> = new Set(channelKinds);
-
 const CUSTOMER_AUTHOR: Author = Object.freeze({ type: 'customer' }) as Author;
 
 function channelKindOf(rt: Runtime, inbound: ParsedInboundMessage): ChannelKind {
@@ -318,7 +317,7 @@ export function receive(rt: Runtime, input: unknown): Promise<ReceiveResult> {
     const attempt = driveWithRetry(() => receiveOnce(rt, inbound, kind, from, at));
     if (extras?.length)
       return Promise.resolve(attempt).then((result) => linkExtras(rt, inbound, result, extras));
-    return isPromise(attempt) ? attempt : Promise.resolve(attempt);
+    return Promise.resolve(attempt); // a promise already is returned as it is
   } catch (error) {
     return Promise.reject(error);
   }
