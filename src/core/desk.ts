@@ -1,5 +1,5 @@
 import { NotFoundError, ValidationError } from '../model/errors.js';
-import type { InboundEvent, StatusUpdate } from '../model/inbound.js';
+import { type InboundEvent, type ParsedStatusUpdate, StatusUpdate } from '../model/inbound.js';
 import type { Json } from '../model/records.js';
 import type { ChannelAdapter } from './channel.js';
 import { buildContext } from './context.js';
@@ -11,10 +11,10 @@ import { createIdGenerator } from './ids.js';
 import { mergeCustomers, unmergeCustomers } from './merge.js';
 import { Outbox } from './outbox.js';
 import { paginate } from './paging.js';
-import { receive } from './receive.js';
+import { applyReceive, type PreparedReceive, prepareReceive, receive } from './receive.js';
 import { reply } from './reply.js';
-import { type Runtime, resolveCustomer } from './runtime.js';
-import { matchEcho, updateStatus } from './status.js';
+import { parseInput, type Runtime, resolveCustomer } from './runtime.js';
+import { applyStatus, matchEcho, updateStatus } from './status.js';
 import type { Store } from './store.js';
 import { locateMessage, messageReader } from './timeline.js';
 import type { Desk, DeskOptions, IngestResult } from './types.js';
@@ -66,31 +66,37 @@ function runtimeOf(options: DeskOptions, store: Store): Runtime {
   };
 }
 
-async function ingest(
-  rt: Runtime,
-  desk: Desk,
-  channelId: string,
-  events: InboundEvent[],
-): Promise<IngestResult[]> {
+type PreparedEvent =
+  | { type: 'message'; prepared: PreparedReceive }
+  | { type: 'status'; update: ParsedStatusUpdate }
+  | { type: 'echo'; channel: string; externalId: string; idempotencyKey?: string };
+
+/** Validates one event of a webhook for the channel `channelId`, writing nothing. */
+function prepareEvent(rt: Runtime, channelId: string, event: InboundEvent): PreparedEvent {
+  if (event.type === 'message') {
+    const message = event.message.channel ? event.message : { ...event.message, channel: channelId };
+    return { type: 'message', prepared: prepareReceive(rt, message) };
+  }
+  if (event.type === 'status') {
+    const status = event.status.channel ? event.status : { ...event.status, channel: channelId };
+    return { type: 'status', update: parseInput(StatusUpdate, status, 'status update') };
+  }
+  return { ...event, channel: event.channel ?? channelId };
+}
+
+/** Validates every event first, so a malformed one stores nothing, then applies them in order. */
+async function ingest(rt: Runtime, channelId: string, events: InboundEvent[]): Promise<IngestResult[]> {
+  const prepared = events.map((event) => prepareEvent(rt, channelId, event));
   const results: IngestResult[] = [];
-  for (const event of events) {
+  for (const event of prepared) {
     if (event.type === 'message') {
-      results.push({
-        type: 'message',
-        result: await desk.receive({ ...event.message, channel: event.message.channel ?? channelId }),
-      });
+      results.push({ type: 'message', result: await applyReceive(rt, event.prepared) });
     } else if (event.type === 'status') {
-      results.push({
-        type: 'status',
-        message: await updateStatus(rt, {
-          ...event.status,
-          channel: event.status.channel ?? channelId,
-        } as StatusUpdate),
-      });
+      results.push({ type: 'status', message: await applyStatus(rt, event.update) });
     } else {
       results.push({
         type: 'echo',
-        message: await matchEcho(rt, event.channel ?? channelId, event.externalId, event.idempotencyKey),
+        message: await matchEcho(rt, event.channel, event.externalId, event.idempotencyKey),
       });
     }
   }
@@ -116,7 +122,7 @@ export function assembleDesk(options: DeskOptions, store: Store): Desk {
     logger: rt.logger,
     channels: rt.channels,
     receive: (inbound) => receive(rt, inbound),
-    ingest: (channelId, events) => ingest(rt, desk, channelId, events),
+    ingest: (channelId, events) => ingest(rt, channelId, events),
     updateStatus: (update) => updateStatus(rt, update),
     handleWebhook: (channelId, request) => handleWebhook(desk, channelId, request, { logger: rt.logger }),
     reply: async (conversationId, input) => {

@@ -297,23 +297,36 @@ function* receiveOnce(
   return { customer, conversation, message, created: true };
 }
 
+/** An inbound message validated, with its sender's identities normalized: ready for {@link applyReceive}. */
+export interface PreparedReceive {
+  inbound: ParsedInboundMessage;
+  kind: ChannelKind;
+  at: number;
+  from: Identity;
+  extras: Identity[] | undefined;
+}
+
 /**
- * `desk.receive`: validates an inbound message, resolves its sender to a customer, threads it into
- * a conversation by the continuity policy, stores it and emits its events. A duplicate delivery
- * (same channel and externalId) returns the stored message with `created: false`.
+ * Validates an inbound message and normalizes its identities, writing nothing.
+ * @throws ValidationError naming the field.
  */
-export function receive(rt: Runtime, input: unknown): Promise<ReceiveResult> {
+export function prepareReceive(rt: Runtime, input: unknown): PreparedReceive {
+  const inbound = parseInput(InboundMessage, input, 'inbound message');
+  const kind = channelKindOf(rt, inbound);
+  const now = rt.clock();
+  const from = normalizeParsedIdentity(rt, inbound.from, inbound.channel, now, ['from']);
+  const extras = inbound.identities?.map((identity, i) =>
+    normalizeParsedIdentity(rt, identity, inbound.channel, now, ['identities', i]),
+  );
+  return { inbound, kind, at: timeOf(inbound, now), from, extras };
+}
+
+/** Stores a prepared inbound message: resolves its sender, threads it, commits and emits. */
+export function applyReceive(rt: Runtime, prepared: PreparedReceive): Promise<ReceiveResult> {
   // A plain function, not an async one: on a memory-resident store the whole receive runs
   // synchronously, and its one promise is the settled one handed back.
   try {
-    const inbound = parseInput(InboundMessage, input, 'inbound message');
-    const kind = channelKindOf(rt, inbound);
-    const now = rt.clock();
-    const at = timeOf(inbound, now);
-    const from = normalizeParsedIdentity(rt, inbound.from, inbound.channel, now, ['from']);
-    const extras = inbound.identities?.map((identity, i) =>
-      normalizeParsedIdentity(rt, identity, inbound.channel, now, ['identities', i]),
-    );
+    const { inbound, kind, from, at, extras } = prepared;
     const attempt = driveWithRetry(() => receiveOnce(rt, inbound, kind, from, at));
     if (extras?.length)
       return Promise.resolve(attempt).then((result) => linkExtras(rt, inbound, result, extras));
@@ -321,6 +334,21 @@ export function receive(rt: Runtime, input: unknown): Promise<ReceiveResult> {
   } catch (error) {
     return Promise.reject(error);
   }
+}
+
+/**
+ * `desk.receive`: validates an inbound message, resolves its sender to a customer, threads it into
+ * a conversation by the continuity policy, stores it and emits its events. A duplicate delivery
+ * (same channel and externalId) returns the stored message with `created: false`.
+ */
+export function receive(rt: Runtime, input: unknown): Promise<ReceiveResult> {
+  let prepared: PreparedReceive;
+  try {
+    prepared = prepareReceive(rt, input);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return applyReceive(rt, prepared);
 }
 
 /** Links the further identities a new message proves or claims (a web form's email and phone). */

@@ -1,4 +1,4 @@
-import { StatusUpdate } from '../model/inbound.js';
+import { type ParsedStatusUpdate, StatusUpdate } from '../model/inbound.js';
 import type { Message, MessageStatus } from '../model/records.js';
 import { commitAndEmit, makeEvent, parseInput, type Runtime, withConflictRetry } from './runtime.js';
 
@@ -47,7 +47,11 @@ async function moveStatus(
  * external id. Unknown ids are ignored (undefined); late or backward updates change nothing.
  */
 export async function updateStatus(rt: Runtime, input: StatusUpdate): Promise<Message | undefined> {
-  const update = parseInput(StatusUpdate, input, 'status update');
+  return applyStatus(rt, parseInput(StatusUpdate, input, 'status update'));
+}
+
+/** {@link updateStatus} of an update already validated. */
+export async function applyStatus(rt: Runtime, update: ParsedStatusUpdate): Promise<Message | undefined> {
   return withConflictRetry(async () => {
     const message = await rt.store.getMessageByExternalId(update.channel, update.externalId);
     if (!message || message.direction === 'inbound') return message;

@@ -23,15 +23,32 @@ function normalizeBasePath(basePath: string): string {
   return trimmed;
 }
 
-/** The channel id of `{basePath}/{channelId}`, or undefined when the path is anything else. */
-function channelIdOf(url: string, basePath: string): string | undefined {
-  let pathname: string;
+/**
+ * The path of an absolute http(s) URL as a `Request` serializes it (scheme, `//`, authority, then
+ * the path up to `?` or `#`), without parsing it again; other URLs go through `URL`.
+ */
+function pathnameOf(url: string): string | undefined {
+  if (url.startsWith('https://') || url.startsWith('http://')) {
+    const start = url.indexOf('/', url.indexOf('//') + 2);
+    if (start < 0) return '/';
+    let end = url.length;
+    const query = url.indexOf('?', start);
+    if (query >= 0) end = query;
+    const hash = url.indexOf('#', start);
+    if (hash >= 0 && hash < end) end = hash;
+    return url.slice(start, end);
+  }
   try {
-    pathname = new URL(url).pathname;
+    return new URL(url).pathname;
   } catch {
     return undefined;
   }
-  if (!pathname.startsWith(`${basePath}/`)) return undefined;
+}
+
+/** The channel id of `{basePath}/{channelId}`, or undefined when the path is anything else. */
+function channelIdOf(url: string, basePath: string): string | undefined {
+  const pathname = pathnameOf(url);
+  if (pathname === undefined || !pathname.startsWith(`${basePath}/`)) return undefined;
   const rest = pathname.slice(basePath.length + 1);
   if (rest === '' || rest.includes('/')) return undefined;
   try {

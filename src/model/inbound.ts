@@ -59,6 +59,8 @@ export const StatusUpdate = z.object({
   at: z.union([z.string(), z.number()]).optional(),
 });
 export type StatusUpdate = z.input<typeof StatusUpdate>;
+/** A status update after parsing. */
+export type ParsedStatusUpdate = z.output<typeof StatusUpdate>;
 
 /**
  * What a channel adapter's `parse` yields from one webhook: messages, status updates,

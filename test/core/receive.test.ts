@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/model/errors.js';
+import type { InboundMessage } from '../../src/model/inbound.js';
 import { MAX_TEXT_LENGTH } from '../../src/model/parts.js';
 import { email, sms, T0, testDesk, whatsapp } from './helpers.js';
 
@@ -145,6 +146,24 @@ describe('receive', () => {
       expect(events).toEqual([]);
     });
   }
+
+  it('ingest validates every event before applying any: one bad event stores nothing', async () => {
+    const { desk, events } = testDesk();
+    const before = await snapshot(desk);
+    const { channel: _channel, ...unnamed } = sms('+14155550100', 'first', { externalId: 'SMok' });
+    const error = await desk
+      .ingest('sms', [
+        { type: 'message', message: unnamed as InboundMessage },
+        { type: 'message', message: sms('+14155550101', '', { externalId: 'SMbad' }) },
+      ])
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.message).toContain('text');
+    expect(await snapshot(desk)).toEqual(before);
+    expect(events).toEqual([]);
+    const [stored] = await desk.ingest('sms', [{ type: 'message', message: unnamed as InboundMessage }]);
+    expect(stored).toMatchObject({ type: 'message', result: { created: true, message: { channel: 'sms' } } });
+  });
 
   it('a listener that throws does not break receive', async () => {
     const { desk } = testDesk();

@@ -1,6 +1,5 @@
-import { ValidationError } from '../../model/errors.js';
 import { normalizeEmail } from '../../model/identity.js';
-import { type InboundEvent, InboundMessage } from '../../model/inbound.js';
+import type { InboundEvent, InboundMessage } from '../../model/inbound.js';
 import { MAX_TEXT_LENGTH, type Part } from '../../model/parts.js';
 import type { Json } from '../../model/records.js';
 import type { EmailAddress } from './address.js';
@@ -133,7 +132,5 @@ export function emailToEvent(channel: string, email: ParsedEmail): InboundEvent 
   if (conversationId) message.conversationId = conversationId;
   const at = createdAt(email.date);
   if (at) message.createdAt = at;
-  const checked = InboundMessage.safeParse(message);
-  if (!checked.success) throw ValidationError.fromZod(`${channel} inbound email`, checked.error);
   return { type: 'message', message };
 }

@@ -2,7 +2,7 @@ import type { ChannelAdapter, OutboundDelivery, RawRequest, SendResult } from '.
 import { DeliveryError, SignatureError, ValidationError } from '../../model/errors.js';
 import type { InboundEvent } from '../../model/inbound.js';
 import { createProviderClient, type DeliveryOptions, deliver } from '../shared/provider-client.js';
-import { assertFresh, assertSignature, hmac, toHex } from '../shared/signature.js';
+import { assertFresh, assertSignature, hmacText } from '../shared/signature.js';
 import { formatAddress, parseAddress } from './address.js';
 import { emailCapabilities, INBOUND_EMAIL_MAX_BYTES } from './capabilities.js';
 import { type FormBody, readFormBody } from './form-body.js';
@@ -112,7 +112,7 @@ async function verifyMailgun(
   }
   const { timestamp = '', token = '', signature } = form.fields;
   if (!/^\d{1,12}$/.test(timestamp) || !token) throw new SignatureError(`${id}: missing timestamp or token`);
-  const expected = toHex(await hmac('SHA-256', options.signingKey, timestamp + token));
+  const expected = await hmacText('SHA-256', options.signingKey, timestamp + token, 'hex');
   assertSignature(id, signature?.toLowerCase(), [expected]);
   assertFresh(id, Number(timestamp), (options.clock ?? Date.now)(), options.toleranceSec ?? 300);
   if (!tokens.add(token)) throw new SignatureError(`${id}: token already used (replayed request)`);

@@ -1,5 +1,5 @@
 import type { RawRequest, WebhookReply } from '../../core/channel.js';
-import { assertSignature, hmac, timingSafeEqual, toHex } from '../shared/signature.js';
+import { assertSignature, hmacText, timingSafeEqual } from '../shared/signature.js';
 
 /**
  * Answers Meta's webhook verification request: `GET ?hub.mode=subscribe&hub.verify_token=…
@@ -36,6 +36,6 @@ function plain(status: number, body: string): WebhookReply {
  */
 export async function verifyHubSignature(channel: string, raw: RawRequest, appSecret: string): Promise<void> {
   const given = raw.headers['x-hub-signature-256'];
-  const expected = `sha256=${toHex(await hmac('SHA-256', appSecret, raw.body))}`;
+  const expected = `sha256=${await hmacText('SHA-256', appSecret, raw.body, 'hex')}`;
   assertSignature(channel, given?.trim().toLowerCase(), [expected]);
 }

@@ -1,11 +1,59 @@
 import { ValidationError } from '../../model/errors.js';
 
-/** Parses an `application/x-www-form-urlencoded` body into ordered pairs and a first-value map. */
-export function parseUrlEncoded(body: string): { pairs: [string, string][]; fields: Record<string, string> } {
-  const pairs = [...new URLSearchParams(body)];
+type UrlEncoded = { pairs: [string, string][]; fields: Record<string, string> };
+
+/** One name or value: `+` is a space, then percent-decoding; undefined when that is not valid UTF-8. */
+function decodeFormComponent(text: string): string | undefined {
+  const spaced = text.includes('+') ? text.replaceAll('+', ' ') : text;
+  if (!spaced.includes('%')) return spaced;
+  try {
+    return decodeURIComponent(spaced);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Any UTF-16 surrogate: a body holding one (raw, not percent-encoded) is left to the platform's parser. */
+const surrogate = /[\uD800-\uDFFF]/;
+
+/**
+ * Parses an `application/x-www-form-urlencoded` body into ordered pairs and a first-value map, as
+ * the URL Standard does. Well-formed bodies (every webhook a provider sends) are split here, which
+ * is several times faster than `URLSearchParams`; a body with an invalid percent-escape or a raw
+ * surrogate goes to `URLSearchParams`, whose lenient decoding then decides.
+ */
+export function parseUrlEncoded(body: string): UrlEncoded {
+  const pairs: [string, string][] = [];
+  if (surrogate.test(body)) return withFields([...new URLSearchParams(body)]);
+  for (const piece of body.split('&')) {
+    if (piece === '') continue;
+    const eq = piece.indexOf('=');
+    const name = decodeFormComponent(eq < 0 ? piece : piece.slice(0, eq));
+    const value = eq < 0 ? '' : decodeFormComponent(piece.slice(eq + 1));
+    if (name === undefined || value === undefined) return withFields([...new URLSearchParams(body)]);
+    pairs.push([name, value]);
+  }
+  return withFields(pairs);
+}
+
+function withFields(pairs: [string, string][]): UrlEncoded {
   const fields: Record<string, string> = {};
-  for (const [key, value] of pairs) if (!(key in fields)) fields[key] = value;
+  for (const [key, value] of pairs) if (!Object.hasOwn(fields, key)) fields[key] = value;
   return { pairs, fields };
+}
+
+const parsedForms = new WeakMap<object, { body: string; parsed: UrlEncoded }>();
+
+/**
+ * {@link parseUrlEncoded} of a request's body, parsed once per request object and body: a
+ * channel's signature check and its parser read the same fields.
+ */
+export function urlEncodedBodyOf(raw: { readonly body: string }): UrlEncoded {
+  const cached = parsedForms.get(raw);
+  if (cached && cached.body === raw.body) return cached.parsed;
+  const parsed = parseUrlEncoded(raw.body);
+  parsedForms.set(raw, { body: raw.body, parsed });
+  return parsed;
 }
 
 /** One file of a multipart body. */

@@ -1,5 +1,5 @@
 import type { RawRequest } from '../../core/channel.js';
-import { assertSignature, hmac, toHex } from './signature.js';
+import { assertSignature, hmacText } from './signature.js';
 
 /** The header carrying a host-signed request's signature: `X-Threadline-Signature: sha256=<hex>`. */
 export const SIGNATURE_HEADER = 'x-threadline-signature';
@@ -17,7 +17,7 @@ export const SIGNATURE_HEADER = 'x-threadline-signature';
  * ```
  */
 export async function signBody(secret: string, body: string): Promise<string> {
-  return `sha256=${toHex(await hmac('SHA-256', secret, body))}`;
+  return `sha256=${await hmacText('SHA-256', secret, body, 'hex')}`;
 }
 
 /** Throws a SignatureError naming `channel` unless the request carries a valid host signature. */

@@ -19,9 +19,14 @@ function importKey(secret: string, hash: HmacHash): Promise<CryptoKey> {
 }
 
 /** The part of `node:crypto` used here, when the runtime offers it without an import. */
+interface NodeDigest {
+  update(data: string | Uint8Array): NodeDigest;
+  digest(): Uint8Array;
+  digest(encoding: 'hex' | 'base64'): string;
+}
 interface NodeCrypto {
-  createHmac(algorithm: string, key: string): { update(data: string | Uint8Array): { digest(): Uint8Array } };
-  createHash(algorithm: string): { update(data: string | Uint8Array): { digest(): Uint8Array } };
+  createHmac(algorithm: string, key: string): NodeDigest;
+  createHash(algorithm: string): NodeDigest;
 }
 
 /**
@@ -47,6 +52,21 @@ export async function hmac(hash: HmacHash, secret: string, data: string | Uint8A
   return webCryptoHmac(hash, secret, data);
 }
 
+/**
+ * HMAC of `data` with `secret` as text: lowercase `hex` or standard `base64`, the way providers
+ * put signatures in headers. In Node the digest is encoded natively.
+ */
+export async function hmacText(
+  hash: HmacHash,
+  secret: string,
+  data: string | Uint8Array,
+  encoding: 'hex' | 'base64',
+): Promise<string> {
+  if (nodeCrypto) return nodeCrypto.createHmac(nodeNames[hash], secret).update(data).digest(encoding);
+  const bytes = await webCryptoHmac(hash, secret, data);
+  return encoding === 'hex' ? toHex(bytes) : toBase64(bytes);
+}
+
 /** HMAC through Web Crypto: the path browsers, workers and edge runtimes take. */
 export async function webCryptoHmac(
   hash: HmacHash,
@@ -65,10 +85,12 @@ export async function sha256(data: string | Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
 }
 
+const hexPairs = /* @__PURE__ */ Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
 /** Lowercase hex of bytes. */
 export function toHex(bytes: Uint8Array): string {
   let out = '';
-  for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
+  for (const byte of bytes) out += hexPairs[byte];
   return out;
 }
 
@@ -81,14 +103,13 @@ export function toBase64(bytes: Uint8Array): string {
 
 /**
  * Compares two strings in time that depends only on their lengths, so an attacker cannot learn
- * a signature byte by byte from response times.
+ * a signature byte by byte from response times. Compares UTF-16 code units, so no copy is made.
  */
 export function timingSafeEqual(a: string, b: string): boolean {
-  const x = encoder.encode(a);
-  const y = encoder.encode(b);
-  let diff = x.length ^ y.length;
-  const length = Math.max(x.length, y.length);
-  for (let i = 0; i < length; i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  let diff = a.length ^ b.length;
+  const length = Math.max(a.length, b.length);
+  // Past the shorter string charCodeAt gives NaN, which `| 0` turns to 0; the length differs then anyway.
+  for (let i = 0; i < length; i++) diff |= (a.charCodeAt(i) | 0) ^ (b.charCodeAt(i) | 0);
   return diff === 0;
 }
 

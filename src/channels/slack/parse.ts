@@ -1,5 +1,5 @@
 import { ValidationError } from '../../model/errors.js';
-import { type InboundEvent, InboundMessage } from '../../model/inbound.js';
+import type { InboundEvent, InboundMessage } from '../../model/inbound.js';
 import type { Part } from '../../model/parts.js';
 import type { Json } from '../../model/records.js';
 import { SlackEnvelope, SlackMessageEvent, type SlackMessageFields } from './schema.js';
@@ -37,12 +37,6 @@ function partsOf(fields: SlackMessageFields): Part[] {
 function isBot(context: SlackParseContext, fields: SlackMessageFields): boolean {
   if (fields.bot_id || fields.subtype === 'bot_message') return true;
   return context.botUserId !== undefined && fields.user === context.botUserId;
-}
-
-function checked(message: InboundMessage): InboundEvent {
-  const result = InboundMessage.safeParse(message);
-  if (!result.success) throw ValidationError.fromZod('slack event', result.error);
-  return { type: 'message', message };
 }
 
 interface Source {
@@ -102,7 +96,7 @@ function fromEdit(
   if (!message) return [];
   message.externalId = `${event.channel}:${ts}:edit:${current.edited.ts}`;
   (message.meta as Record<string, Json>).editOf = `${event.channel}:${ts}`;
-  return [checked(message)];
+  return [{ type: 'message', message }];
 }
 
 function readEnvelope(body: string): SlackEnvelope {
@@ -150,5 +144,5 @@ export function parseSlackEvent(context: SlackParseContext, body: string): Inbou
     return [{ type: 'echo', channel: context.channel, externalId: `${event.channel}:${event.ts}` }];
   if (!personSubtypes.has(event.subtype)) return [];
   const message = toMessage(context, { envelope, event, fields: event, ts: event.ts }, event.ts);
-  return message ? [checked(message)] : [];
+  return message ? [{ type: 'message', message }] : [];
 }

@@ -1,6 +1,6 @@
 import type { RawRequest } from '../../core/channel.js';
 import { SignatureError } from '../../model/errors.js';
-import { assertFresh, assertSignature, hmac, toHex } from '../shared/signature.js';
+import { assertFresh, assertSignature, hmacText } from '../shared/signature.js';
 
 /** What verification needs: the secret, the window and the clock. */
 export interface VerifyContext {
@@ -16,7 +16,7 @@ export async function slackSignature(
   timestamp: string,
   body: string,
 ): Promise<string> {
-  return `v0=${toHex(await hmac('SHA-256', signingSecret, `v0:${timestamp}:${body}`))}`;
+  return `v0=${await hmacText('SHA-256', signingSecret, `v0:${timestamp}:${body}`, 'hex')}`;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { RawRequest } from '../../core/channel.js';
 import { ValidationError } from '../../model/errors.js';
-import { parseUrlEncoded } from '../shared/form.js';
+import { parseUrlEncoded, urlEncodedBodyOf } from '../shared/form.js';
 
 /** The parameters of one Twilio webhook, by name (first value wins), plus its URL's query. */
 export interface TwilioFields {
@@ -42,7 +42,7 @@ function queryOf(url: string): Record<string, string> {
  */
 export function readTwilioFields(what: string, raw: RawRequest): TwilioFields {
   const contentType = raw.headers['content-type'] ?? '';
-  const body = /\bjson\b/i.test(contentType) ? flattenJson(what, raw.body) : parseUrlEncoded(raw.body).fields;
+  const body = /\bjson\b/i.test(contentType) ? flattenJson(what, raw.body) : urlEncodedBodyOf(raw).fields;
   return { body, query: queryOf(raw.url) };
 }
 

@@ -4,7 +4,7 @@ import type { CallPart } from '../../model/parts.js';
 import type { Json } from '../../model/records.js';
 import { identityOf } from './address.js';
 import { firstField, isoTimestamp, numberField } from './fields.js';
-import { checked, type ParseContext } from './parse.js';
+import type { ParseContext } from './parse.js';
 
 type Fields = Record<string, string | undefined>;
 
@@ -52,7 +52,7 @@ function callMessage(
   if (party.outbound) message.author = { type: 'system', name: 'Twilio Voice' };
   const createdAt = isoTimestamp(fields.Timestamp);
   if (createdAt) message.createdAt = createdAt;
-  return [checked(what, { type: 'message', message })];
+  return [{ type: 'message', message }];
 }
 
 function callStatusEvent(context: ParseContext, fields: Fields): InboundEvent[] {

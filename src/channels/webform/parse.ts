@@ -2,7 +2,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import type { RawRequest } from '../../core/channel.js';
 import { ValidationError } from '../../model/errors.js';
 import { type IdentityInput, normalizeEmail, normalizePhone } from '../../model/identity.js';
-import { InboundMessage } from '../../model/inbound.js';
+import type { InboundMessage } from '../../model/inbound.js';
 import { type FormPart, MAX_TEXT_LENGTH, type Part } from '../../model/parts.js';
 import { parseMultipart, parseUrlEncoded } from '../shared/form.js';
 
@@ -156,7 +156,5 @@ export async function parseSubmission(settings: WebformSettings, raw: RawRequest
   if (subject !== undefined) message.subject = subject;
   const externalId = bounded(fields, settings.submissionIdField, 1024);
   if (externalId !== undefined) message.externalId = externalId;
-  const checked = InboundMessage.safeParse(message);
-  if (!checked.success) throw ValidationError.fromZod(WHAT, checked.error);
   return message;
 }

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { telegram } from '../../../src/channels/telegram/index.js';
 import type { RawRequest } from '../../../src/core/channel.js';
+import { createDesk } from '../../../src/index.js';
 import { SignatureError, ValidationError } from '../../../src/model/errors.js';
 import { InboundMessage } from '../../../src/model/inbound.js';
 
@@ -65,19 +66,23 @@ describe('telegram published samples', () => {
   });
 });
 
-function outcome(raw: RawRequest): Promise<'events' | 'validation'> {
-  return Promise.resolve()
-    .then(() => adapter.parse(raw))
-    .then(
-      (events) => {
-        for (const event of events) if (event.type === 'message') InboundMessage.parse(event.message);
-        return 'events' as const;
-      },
-      (error: unknown) => {
-        if (error instanceof ValidationError) return 'validation' as const;
-        throw error;
-      },
-    );
+const desk = createDesk({ channels: [adapter] });
+let emitted = 0;
+desk.onAny(() => {
+  emitted++;
+});
+
+/** Parses and ingests: a valid update is stored; any other is a ValidationError that stores nothing. */
+async function outcome(raw: RawRequest): Promise<'events' | 'validation'> {
+  const before = emitted;
+  try {
+    await desk.ingest(adapter.id, await adapter.parse(raw));
+    return 'events';
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    expect(emitted, 'a refused update emits (so stores) nothing').toBe(before);
+    return 'validation';
+  }
 }
 
 const user = fc.record(
@@ -110,7 +115,7 @@ describe('telegram parse properties', () => {
     );
   });
 
-  it('any Update-shaped body yields valid messages or a ValidationError', async () => {
+  it('any Update-shaped body is stored or refused with a ValidationError', async () => {
     const update = fc.record(
       {
         update_id: fc.integer(),
