@@ -32,7 +32,10 @@ export async function recover(options: RecoverOptions): Promise<Recovered> {
   const layout = await readLayout(dir);
   for (const name of layout.temporary) await rm(inDir(dir, name), { force: true });
   const snapshot = layout.snapshots[layout.snapshots.length - 1];
-  if (snapshot !== undefined) state.load(await readSnapshot(inDir(dir, snapshotName(snapshot)), snapshot));
+  if (snapshot !== undefined) {
+    const path = inDir(dir, snapshotName(snapshot));
+    state.finishLoad(await readSnapshot(path, snapshot, (kind, records) => state.loadRecords(kind, records)));
+  }
   const journals = journalsToReplay(dir, layout, snapshot ?? 1);
   let size = 0;
   for (const [i, generation] of journals.entries()) {

@@ -1,6 +1,6 @@
 import { open, rename } from 'node:fs/promises';
 import { StorageError } from '../../model/errors.js';
-import type { StateSnapshot } from '../memory/state.js';
+import { type SnapshotList, type StateSnapshot, snapshotLists } from '../memory/state.js';
 import { encodeFrame, scanFrames } from './frame.js';
 import { inDir, snapshotName, syncDir } from './layout.js';
 
@@ -16,13 +16,10 @@ const CHUNK = 1000;
 const CHUNK_CHARS = 4 * 1024 * 1024;
 const FLUSH_BYTES = 4 * 1024 * 1024;
 
-type ListKind = 'customers' | 'conversations' | 'messages' | 'merges' | 'outbox' | 'events';
-const kinds: readonly ListKind[] = ['customers', 'conversations', 'messages', 'merges', 'outbox', 'events'];
-
 const json = (value: unknown) => encodeFrame(Buffer.from(JSON.stringify(value)));
 
 /** One kind's records in chunks of at most CHUNK records and about CHUNK_CHARS of JSON each. */
-function* chunks(kind: ListKind, list: readonly unknown[]): Generator<Buffer> {
+function* chunks(kind: SnapshotList, list: readonly unknown[]): Generator<Buffer> {
   let items: string[] = [];
   let chars = 0;
   const chunk = () => encodeFrame(Buffer.from(`{"kind":"${kind}","items":[${items.join(',')}]}`));
@@ -41,8 +38,11 @@ function* chunks(kind: ListKind, list: readonly unknown[]): Generator<Buffer> {
 
 function* frames(generation: number, state: StateSnapshot): Generator<Buffer> {
   yield json({ format: FORMAT, version: VERSION, generation, nextSeq: state.nextSeq });
-  for (const kind of kinds) yield* chunks(kind, state[kind]);
-  yield json({ end: true, counts: Object.fromEntries(kinds.map((kind) => [kind, state[kind].length])) });
+  for (const kind of snapshotLists) yield* chunks(kind, state[kind]);
+  yield json({
+    end: true,
+    counts: Object.fromEntries(snapshotLists.map((kind) => [kind, state[kind].length])),
+  });
 }
 
 /**
@@ -87,33 +87,31 @@ function corrupt(path: string, offset: number, what: string): StorageError {
   );
 }
 
-/** Reads and verifies a snapshot file. @throws StorageError naming the file and offset of any damage. */
-export async function readSnapshot(path: string, generation: number): Promise<StateSnapshot> {
-  const state: StateSnapshot = {
-    customers: [],
-    conversations: [],
-    messages: [],
-    merges: [],
-    outbox: [],
-    events: [],
-    nextSeq: 1,
-  };
-  let header = false;
+/**
+ * Reads and verifies a snapshot file, handing each chunk's records to `load` as it is parsed (in
+ * snapshot order), and resolves with the header's `nextSeq`.
+ * @throws StorageError naming the file and offset of any damage.
+ */
+export async function readSnapshot(
+  path: string,
+  generation: number,
+  load: <K extends SnapshotList>(kind: K, records: StateSnapshot[K]) => void,
+): Promise<number> {
+  let nextSeq: number | undefined;
   let ended = false;
   const scan = await scanFrames(path, (payload, offset) => {
     const value = JSON.parse(payload.toString('utf8')) as Record<string, unknown>;
-    if (!header) {
+    if (nextSeq === undefined) {
       if (value.format !== FORMAT || value.version !== VERSION || value.generation !== generation) {
         throw corrupt(path, offset, `not a version ${VERSION} snapshot of generation ${generation}`);
       }
-      state.nextSeq = value.nextSeq as number;
-      header = true;
+      nextSeq = value.nextSeq as number;
     } else if (value.end === true) ended = true;
-    else if (ended || !kinds.includes(value.kind as ListKind))
+    else if (ended || !snapshotLists.includes(value.kind as SnapshotList) || !Array.isArray(value.items))
       throw corrupt(path, offset, 'unexpected chunk');
-    else for (const item of value.items as never[]) (state[value.kind as ListKind] as unknown[]).push(item);
+    else load(value.kind as SnapshotList, value.items as never);
   });
   if (scan.damage) throw corrupt(path, scan.damage.offset, scan.damage.problem);
-  if (!ended) throw corrupt(path, scan.end, 'it ends before its end marker');
-  return state;
+  if (!ended || nextSeq === undefined) throw corrupt(path, scan.end, 'it ends before its end marker');
+  return nextSeq;
 }

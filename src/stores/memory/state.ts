@@ -25,6 +25,18 @@ export interface StateSnapshot {
   nextSeq: number;
 }
 
+/** The record lists of a {@link StateSnapshot}, in the order a snapshot holds and loads them. */
+export type SnapshotList = Exclude<keyof StateSnapshot, 'nextSeq'>;
+/** Every {@link SnapshotList}, in snapshot order. */
+export const snapshotLists: readonly SnapshotList[] = [
+  'customers',
+  'conversations',
+  'messages',
+  'merges',
+  'outbox',
+  'events',
+];
+
 const SEP = '\u0000';
 
 /** The identity keys a customer holds in the index (none once merged away). */
@@ -394,8 +406,11 @@ export class MemoryState {
   }
 
   /**
-   * Bulk-loads messages into empty indexes: appends, then sorts each list once if it is out of
-   * order, instead of a sorted insert per message (a cold open of a large store).
+   * Bulk-loads messages into empty indexes: appends, then {@link finishLoad} sorts each list once
+   * if it is out of order, instead of a sorted insert per message (a cold open of a large store).
+   * A message's customer and conversation ids are replaced by the equal strings their records
+   * hold, and a plain customer author by one shared object, so a large state keeps one copy of each
+   * and the parsed duplicates die young.
    */
   private loadMessages(messages: readonly Message[]): void {
     let conversation: ConversationSlot | undefined;
@@ -408,23 +423,61 @@ export class MemoryState {
         conversation = this.conversationSlot(record.conversationId);
       }
       if (customer?.record?.id !== record.customerId) customer = this.customerSlot(record.customerId);
+      if (conversation.record) record.conversationId = conversation.record.id;
+      if (customer.record) record.customerId = customer.record.id;
+      if (isPlainCustomerAuthor(record.author)) record.author = CUSTOMER_AUTHOR;
       conversation.messages.push(record);
       customer.messages.push(record);
     }
+  }
+
+  /**
+   * Loads one kind of a snapshot's records into a state being loaded: call it in snapshot order
+   * (customers, conversations, messages, merges, outbox, events) as records are read, so a large
+   * snapshot never needs all its parsed records at once; then {@link finishLoad}.
+   */
+  loadRecords<K extends SnapshotList>(kind: K, records: StateSnapshot[K]): void {
+    switch (kind) {
+      case 'customers':
+        for (const record of records as Customer[]) this.putCustomer(record);
+        break;
+      case 'conversations':
+        for (const record of records as Conversation[]) this.putConversation(record);
+        break;
+      case 'messages':
+        this.loadMessages(records as Message[]);
+        break;
+      case 'merges':
+        for (const record of records as MergeRecord[]) this.merges.set(record.id, record);
+        break;
+      case 'outbox':
+        for (const entry of records as OutboxEntry[]) this.outbox.set(entry.messageId, entry);
+        break;
+      default:
+        for (const entry of records as LoggedEvent[]) this.events.push(entry.event);
+    }
+  }
+
+  /** Completes a load: orders the message lists and numbers the event log up to `nextSeq`. */
+  finishLoad(nextSeq: number): void {
     for (const slot of this.conversationSlots.values()) sortIfNeeded(slot.messages);
     for (const slot of this.customerSlots.values()) sortIfNeeded(slot.messages);
+    this.firstSeq = nextSeq - this.events.length;
   }
 
   /** Loads a snapshot into an empty state. */
   load(snapshot: StateSnapshot): void {
-    for (const record of snapshot.customers) this.putCustomer(record);
-    for (const record of snapshot.conversations) this.putConversation(record);
-    this.loadMessages(snapshot.messages);
-    for (const record of snapshot.merges) this.merges.set(record.id, record);
-    for (const entry of snapshot.outbox) this.outbox.set(entry.messageId, entry);
-    this.events = snapshot.events.map((entry) => entry.event);
-    this.firstSeq = snapshot.nextSeq - this.events.length;
+    for (const kind of snapshotLists) this.loadRecords(kind, snapshot[kind]);
+    this.finishLoad(snapshot.nextSeq);
   }
+}
+
+const CUSTOMER_AUTHOR: Message['author'] = Object.freeze({ type: 'customer' });
+
+function isPlainCustomerAuthor(author: Message['author']): boolean {
+  if (author.type !== 'customer' || author === CUSTOMER_AUTHOR) return false;
+  for (const key in author) if (key !== 'type') return false;
+  return true;
 }
 
 function checkVersion<T extends { id: string; version: number }>(

@@ -32,6 +32,8 @@ async function populate(desk: Desk, store: FileStoreHandle) {
     from: { kind: 'telegram', value: '777', verified: true },
     text: 'tg',
     externalId: 'T1',
+    // A customer author with more than its type: a reopen must keep it as it was.
+    author: { type: 'customer', name: 'Cid at the counter' },
   });
   const merge = await desk.merge(ann.customer.id, bob.customer.id);
   const undone = await desk.merge(ann.customer.id, cid.customer.id);
