@@ -11,6 +11,7 @@ import type {
 import { ConflictError } from '../../model/errors.js';
 import type { DeskEvent, LoggedEvent } from '../../model/events.js';
 import { identityKey } from '../../model/identity.js';
+import { sameIdentityKey } from '../../model/identity-key.js';
 import type { Conversation, Customer, MergeRecord, Message } from '../../model/records.js';
 import { insertSorted, removeSorted, replaceSorted, sliceRange } from './sorted.js';
 
@@ -43,6 +44,21 @@ const SEP = '\u0000';
 function customerKeys(customer: Customer | undefined): string[] {
   if (!customer || customer.mergedInto !== undefined) return [];
   return customer.identities.map((identity) => identityKey(identity.kind, identity.value));
+}
+
+/**
+ * True when a customer's new record holds the same index keys as its stored one, in the same
+ * order: the common write (a receive touching `lastSeenAt`, a trait update) leaves the identity
+ * index as it is, and is recognized without building a key string.
+ */
+function sameKeys(previous: Customer | undefined, record: Customer): boolean {
+  if (previous === undefined || previous.brandId !== record.brandId) return false;
+  if ((previous.mergedInto === undefined) !== (record.mergedInto === undefined)) return false;
+  const before = previous.identities;
+  const after = record.identities;
+  if (before.length !== after.length) return false;
+  for (let i = 0; i < after.length; i++) if (!sameIdentityKey(before[i]!, after[i]!)) return false;
+  return true;
 }
 
 /** A map keyed by two strings, without building a combined key string on every lookup. */
@@ -193,13 +209,16 @@ export class MemoryState {
 
   private checkIdentities(puts: Put<Customer>[] | undefined): void {
     if (!puts?.length) return;
+    // Puts that keep their keys claim nothing new and release nothing.
+    const changed = puts.filter(({ record }) => !sameKeys(this.customer(record.id), record));
+    if (changed.length === 0) return;
     const released = new Set<string>();
-    for (const { record } of puts) {
+    for (const { record } of changed) {
       const previous = this.customer(record.id);
       for (const key of customerKeys(previous)) released.add(previous!.brandId + SEP + key);
     }
     const claimed = new Map<string, string>();
-    for (const { record } of puts) {
+    for (const { record } of changed) {
       for (const key of customerKeys(record)) {
         const scoped = record.brandId + SEP + key;
         const owner = this.owners.get(record.brandId, key)?.record?.id;
@@ -274,6 +293,10 @@ export class MemoryState {
   private putCustomer(record: Customer): void {
     const slot = this.customerSlot(record.id);
     const previous = slot.record;
+    if (sameKeys(previous, record)) {
+      slot.record = record;
+      return;
+    }
     for (const key of customerKeys(previous)) {
       if (this.owners.get(previous!.brandId, key) === slot) this.owners.delete(previous!.brandId, key);
     }
