@@ -159,17 +159,30 @@ async function timed<T>(items: T[], concurrency: number, work: (item: T) => Prom
 async function timeWebhooks(scenario: Scenario, samples: Sample[], concurrency: number): Promise<number> {
   const desk = createDesk({ store: memoryStore(), channels: [scenario.adapter()], logger });
   const handler = createWebhookHandler(desk, { logger });
+  const perItem = await timeWebhooksWith(samples, concurrency, async (request) => {
+    const response = await handler(request);
+    if (response.status >= 300)
+      throw new Error(`${scenario.name}: answered ${response.status}: ${await response.text()}`);
+    return response;
+  });
+  await desk.close();
+  return perItem;
+}
+
+/** Microseconds per request through `handle`, each `Request` built untimed as its delivery arrives. */
+async function timeWebhooksWith(
+  samples: Sample[],
+  concurrency: number,
+  handle: (request: Request) => Promise<Response>,
+): Promise<number> {
   let total = 0;
   for (let start = 0; start < samples.length; start += concurrency) {
     const requests = samples.slice(start, start + concurrency).map(toRequest);
     total +=
       (await timed(requests, concurrency, async (request) => {
-        const response = await handler(request);
-        if (response.status >= 300)
-          throw new Error(`${scenario.name}: answered ${response.status}: ${await response.text()}`);
+        await handle(request);
       })) * requests.length;
   }
-  await desk.close();
   return total / samples.length;
 }
 
@@ -217,6 +230,52 @@ async function measure(scenario: Scenario, concurrency: number): Promise<BenchRo
   };
 }
 
+const decoder = new TextDecoder();
+
+/**
+ * The Fetch runtime's own share of a webhook, with no Threadline code: read the body through its
+ * stream and decode it, copy the headers, build the answer. Requests are built as in
+ * {@link timeWebhooks}, one at a time, untimed.
+ */
+async function timePlumbing(samples: Sample[], answer: () => Response): Promise<number> {
+  return timeWebhooksWith(samples, 1, async (request) => {
+    const reader = request.body!.getReader();
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
+      decoder.decode(chunk.value);
+    const headers: Record<string, string> = {};
+    request.headers.forEach((value, name) => {
+      headers[name] = value;
+    });
+    return answer();
+  });
+}
+
+/** Empty TwiML, as the Twilio adapter answers a message webhook. */
+const twiml = () =>
+  new Response('<?xml version="1.0" encoding="UTF-8"?><Response/>', {
+    status: 200,
+    headers: { 'content-type': 'text/xml' },
+  });
+
+async function plumbingRows(): Promise<BenchRow[]> {
+  const form = await Promise.all(Array.from({ length: ITERATIONS }, (_, i) => webformSample(i)));
+  const twilio = await Promise.all(Array.from({ length: ITERATIONS }, (_, i) => twilioSample(i)));
+  const empty = () => new Response(null, { status: 200 });
+  await timePlumbing(form.slice(0, WARMUP), empty);
+  return [
+    {
+      name: 'Fetch plumbing alone: read the body, copy the headers, answer 200 empty (webform requests)',
+      value: await timePlumbing(form, empty),
+      unit: 'µs/msg',
+    },
+    {
+      name: 'Fetch plumbing alone, answering empty TwiML as Twilio expects (Twilio requests)',
+      value: await timePlumbing(twilio, twiml),
+      unit: 'µs/msg',
+    },
+  ];
+}
+
 /**
  * Webhook-to-stored cost: for each channel, `ITERATIONS` distinct signed provider webhooks go
  * through `createWebhookHandler` (verify, parse, ingest) into a fresh memory store, beside
@@ -227,12 +286,17 @@ export async function run(): Promise<BenchSection> {
   for (const scenario of scenarios) {
     for (const concurrency of CONCURRENCY) rows.push(await measure(scenario, concurrency));
   }
+  rows.push(...(await plumbingRows()));
   return {
     title: 'Webhooks: Request in, message stored',
     rows,
     notes: [
       `${ITERATIONS.toLocaleString('en-US')} distinct signed webhooks per channel from ${SENDERS} senders, sequential, ` +
-        'memory store; floor: `desk.receive` of the same normalized messages on a fresh store. Lower is better.',
+        'memory store; floor: `desk.receive` of the same normalized messages on a fresh store. Lower is better. ' +
+        'Each `Request` is built untimed as its delivery arrives (`concurrency` at a time), as a server runtime builds it.',
+      "The two plumbing rows run no Threadline code: they are the Fetch runtime's own share of every webhook row above " +
+        "(Node 20's undici: reading a body goes through a web stream, and a `Response` with a body builds one), " +
+        'which no handler can avoid on the Fetch path.',
     ],
   };
 }
