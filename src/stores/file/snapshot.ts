@@ -3,14 +3,18 @@ import { StorageError } from '../../model/errors.js';
 import { type SnapshotList, type StateSnapshot, snapshotLists } from '../memory/state.js';
 import { encodeFrame, scanFrames } from './frame.js';
 import { inDir, snapshotName, syncDir } from './layout.js';
+import { type Builders, fromRows, RowChunkBuilder } from './rows.js';
 
 /**
  * A snapshot file is a run of frames: a header `{ format, version, generation, nextSeq }`, then
- * chunks `{ kind, items }` of at most CHUNK records (and about CHUNK_CHARS of JSON) each, then `{ end: true, counts }`. Chunks keep
- * every JSON.parse small and let a large state be written without one giant string.
+ * chunks `{ kind, shapes, rows }` of at most CHUNK records (and about CHUNK_CHARS of JSON) each
+ * (see rows.ts), then `{ end: true, counts }`. Chunks keep every JSON.parse small and let a large
+ * state be written without one giant string. Version 1 chunks (`{ kind, items }`, a record per
+ * item) are still read.
  */
 const FORMAT = 'threadline-file-snapshot';
-const VERSION = 1;
+const VERSION = 2;
+const READABLE_VERSIONS: readonly unknown[] = [1, 2];
 const CHUNK = 1000;
 /** A chunk closes past this much JSON, so a few huge records (long emails) still make small frames. */
 const CHUNK_CHARS = 4 * 1024 * 1024;
@@ -19,21 +23,15 @@ const FLUSH_BYTES = 4 * 1024 * 1024;
 const json = (value: unknown) => encodeFrame(Buffer.from(JSON.stringify(value)));
 
 /** One kind's records in chunks of at most CHUNK records and about CHUNK_CHARS of JSON each. */
-function* chunks(kind: SnapshotList, list: readonly unknown[]): Generator<Buffer> {
-  let items: string[] = [];
-  let chars = 0;
-  const chunk = () => encodeFrame(Buffer.from(`{"kind":"${kind}","items":[${items.join(',')}]}`));
-  for (const item of list) {
-    const text = JSON.stringify(item);
-    if (items.length > 0 && (items.length >= CHUNK || chars + text.length > CHUNK_CHARS)) {
-      yield chunk();
-      items = [];
-      chars = 0;
-    }
-    items.push(text);
-    chars += text.length;
+function* chunks(kind: SnapshotList, list: readonly object[]): Generator<Buffer> {
+  let chunk = new RowChunkBuilder(kind);
+  for (const record of list) {
+    if (chunk.add(record, CHUNK, CHUNK_CHARS)) continue;
+    yield encodeFrame(Buffer.from(chunk.payload()));
+    chunk = new RowChunkBuilder(kind);
+    chunk.add(record);
   }
-  if (items.length > 0) yield chunk();
+  if (chunk.size > 0) yield encodeFrame(Buffer.from(chunk.payload()));
 }
 
 function* frames(generation: number, state: StateSnapshot): Generator<Buffer> {
@@ -98,18 +96,32 @@ export async function readSnapshot(
   load: <K extends SnapshotList>(kind: K, records: StateSnapshot[K]) => void,
 ): Promise<number> {
   let nextSeq: number | undefined;
+  let version: unknown;
   let ended = false;
+  const builders: Builders = new Map();
   const scan = await scanFrames(path, (payload, offset) => {
     const value = JSON.parse(payload.toString('utf8')) as Record<string, unknown>;
     if (nextSeq === undefined) {
-      if (value.format !== FORMAT || value.version !== VERSION || value.generation !== generation) {
-        throw corrupt(path, offset, `not a version ${VERSION} snapshot of generation ${generation}`);
+      version = value.version;
+      if (
+        value.format !== FORMAT ||
+        !READABLE_VERSIONS.includes(version) ||
+        value.generation !== generation
+      ) {
+        throw corrupt(path, offset, `not a snapshot of generation ${generation} in a readable version`);
       }
       nextSeq = value.nextSeq as number;
-    } else if (value.end === true) ended = true;
-    else if (ended || !snapshotLists.includes(value.kind as SnapshotList) || !Array.isArray(value.items))
+      return;
+    }
+    if (value.end === true) {
+      ended = true;
+      return;
+    }
+    const records =
+      version === 1 ? value.items : fromRows(value as { shapes: unknown; rows: unknown }, builders);
+    if (ended || !snapshotLists.includes(value.kind as SnapshotList) || !Array.isArray(records))
       throw corrupt(path, offset, 'unexpected chunk');
-    else load(value.kind as SnapshotList, value.items as never);
+    load(value.kind as SnapshotList, records as never);
   });
   if (scan.damage) throw corrupt(path, scan.damage.offset, scan.damage.problem);
   if (!ended || nextSeq === undefined) throw corrupt(path, scan.end, 'it ends before its end marker');
