@@ -11,7 +11,7 @@ import type { LoggedEvent } from '../../model/events.js';
 import type { Conversation, Customer, MergeRecord, Message } from '../../model/records.js';
 import { MemoryState } from './state.js';
 
-export { MemoryState, type StateSnapshot } from './state.js';
+export { MemoryState, type SnapshotList, type StateSnapshot, snapshotLists } from './state.js';
 
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {
