@@ -23,15 +23,20 @@ const surrogate = /[\uD800-\uDFFF]/;
  * surrogate goes to `URLSearchParams`, whose lenient decoding then decides.
  */
 export function parseUrlEncoded(body: string): UrlEncoded {
-  const pairs: [string, string][] = [];
   if (surrogate.test(body)) return withFields([...new URLSearchParams(body)]);
-  for (const piece of body.split('&')) {
-    if (piece === '') continue;
-    const eq = piece.indexOf('=');
-    const name = decodeFormComponent(eq < 0 ? piece : piece.slice(0, eq));
-    const value = eq < 0 ? '' : decodeFormComponent(piece.slice(eq + 1));
-    if (name === undefined || value === undefined) return withFields([...new URLSearchParams(body)]);
-    pairs.push([name, value]);
+  const pairs: [string, string][] = [];
+  for (let start = 0; start < body.length; ) {
+    let end = body.indexOf('&', start);
+    if (end < 0) end = body.length;
+    if (end > start) {
+      const eq = body.indexOf('=', start);
+      const cut = eq >= 0 && eq < end ? eq : end;
+      const name = decodeFormComponent(body.slice(start, cut));
+      const value = cut < end ? decodeFormComponent(body.slice(cut + 1, end)) : '';
+      if (name === undefined || value === undefined) return withFields([...new URLSearchParams(body)]);
+      pairs.push([name, value]);
+    }
+    start = end + 1;
   }
   return withFields(pairs);
 }

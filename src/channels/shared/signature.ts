@@ -25,8 +25,9 @@ interface NodeDigest {
   digest(encoding: 'hex' | 'base64'): string;
 }
 interface NodeCrypto {
-  createHmac(algorithm: string, key: string): NodeDigest;
+  createHmac(algorithm: string, key: unknown): NodeDigest;
   createHash(algorithm: string): NodeDigest;
+  createSecretKey(key: Uint8Array): unknown;
 }
 
 /**
@@ -46,9 +47,22 @@ const nodeCrypto = (() => {
 
 const nodeNames: Record<HmacHash, string> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256' };
 
+const nodeKeys = new Map<string, unknown>();
+
+/** A Node HMAC keyed by a cached secret-key object (building one from the string on every call costs more than the hash). */
+function nodeHmac(crypto: NodeCrypto, hash: HmacHash, secret: string): NodeDigest {
+  let key = nodeKeys.get(secret);
+  if (key === undefined) {
+    key = crypto.createSecretKey(encoder.encode(secret));
+    if (nodeKeys.size > 64) nodeKeys.clear();
+    nodeKeys.set(secret, key);
+  }
+  return crypto.createHmac(nodeNames[hash], key);
+}
+
 /** HMAC of `data` with `secret`: Node's crypto where available, else Web Crypto (browsers, edge runtimes). */
 export async function hmac(hash: HmacHash, secret: string, data: string | Uint8Array): Promise<Uint8Array> {
-  if (nodeCrypto) return new Uint8Array(nodeCrypto.createHmac(nodeNames[hash], secret).update(data).digest());
+  if (nodeCrypto) return new Uint8Array(nodeHmac(nodeCrypto, hash, secret).update(data).digest());
   return webCryptoHmac(hash, secret, data);
 }
 
@@ -62,7 +76,7 @@ export async function hmacText(
   data: string | Uint8Array,
   encoding: 'hex' | 'base64',
 ): Promise<string> {
-  if (nodeCrypto) return nodeCrypto.createHmac(nodeNames[hash], secret).update(data).digest(encoding);
+  if (nodeCrypto) return nodeHmac(nodeCrypto, hash, secret).update(data).digest(encoding);
   const bytes = await webCryptoHmac(hash, secret, data);
   return encoding === 'hex' ? toHex(bytes) : toBase64(bytes);
 }
