@@ -183,7 +183,11 @@ export interface Desk {
    * @throws ValidationError naming the field for bad input; nothing is written.
    */
   receive(inbound: InboundMessage): Promise<ReceiveResult>;
-  /** Applies a parsed webhook's events (messages, statuses, echoes) in order. */
+  /**
+   * Applies a parsed webhook's events (messages, statuses, echoes) in order, for the channel
+   * `channelId` (an event that names no channel is that channel's). Every event is validated
+   * first: a malformed one throws `ValidationError` naming the field, and nothing is written.
+   */
   ingest(channelId: string, events: InboundEvent[]): Promise<IngestResult[]>;
   /** Moves an outbound message's status forward (never back); returns it, or undefined when unknown. */
   updateStatus(update: StatusUpdate): Promise<Message | undefined>;
