@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { constants } from 'node:fs';
 import { mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,25 +56,50 @@ async function durableReceive(dir: string): Promise<{ perSecond: number; groupSi
   return { perSecond, groupSize: records / groups };
 }
 
+/** How the floor flushes its appends: an fdatasync after each write, or a file opened O_DSYNC. */
+type FlushMode = 'fdatasync' | 'O_DSYNC';
+
 /**
- * The floor: the journal's exact records (one per group commit of the run, so the same bytes in
- * batches of the same sizes) appended to a fresh file, one fdatasync after each.
+ * Appends `frames` to a fresh file, each made durable before the next is written; returns
+ * seconds. The fastest way to append these bytes durably, one flush per frame.
  */
-async function rawAppends(dir: string): Promise<{ perSecond: number; bytes: number }> {
-  const frames: Buffer[] = [];
-  const journal = join(dir, 'journal-000000000001.log');
-  await scanFrames(journal, (payload) => void frames.push(encodeFrame(Buffer.from(payload))));
-  const handle = await open(join(dir, 'floor.bin'), 'w');
-  let bytes = 0;
+async function appendDurably(path: string, frames: Buffer[], mode: FlushMode): Promise<number> {
+  const flags =
+    mode === 'O_DSYNC' ? constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_DSYNC : 'w';
+  const handle = await open(path, flags);
   const start = performance.now();
   for (const frame of frames) {
     await handle.write(frame);
-    await handle.datasync();
-    bytes += frame.length;
+    if (mode === 'fdatasync') await handle.datasync();
   }
   const seconds = (performance.now() - start) / 1000;
   await handle.close();
-  return { perSecond: MESSAGES / seconds, bytes };
+  return seconds;
+}
+
+/**
+ * The floor: the run's batches, byte for byte, appended in groups of IN_FLIGHT (the fewest
+ * flushes any store could do with IN_FLIGHT commits waiting), one flush per group, with whichever
+ * flush is faster on this disk. It does not depend on how the store grouped its own commits.
+ */
+async function rawAppends(dir: string): Promise<{ perSecond: number; bytes: number; mode: FlushMode }> {
+  const batches: string[] = [];
+  const journal = join(dir, 'journal-000000000001.log');
+  await scanFrames(journal, (payload) => {
+    for (const batch of JSON.parse(payload.toString('utf8')) as unknown[])
+      batches.push(JSON.stringify(batch));
+  });
+  const frames: Buffer[] = [];
+  for (let i = 0; i < batches.length; i += IN_FLIGHT) {
+    frames.push(encodeFrame(Buffer.from(`[${batches.slice(i, i + IN_FLIGHT).join(',')}]`)));
+  }
+  const bytes = frames.reduce((sum, frame) => sum + frame.length, 0);
+  let best: { seconds: number; mode: FlushMode } | undefined;
+  for (const mode of ['fdatasync', 'O_DSYNC'] as const) {
+    const seconds = await appendDurably(join(dir, `floor-${mode}.bin`), frames, mode);
+    if (!best || seconds < best.seconds) best = { seconds, mode };
+  }
+  return { perSecond: MESSAGES / best!.seconds, bytes, mode: best!.mode };
 }
 
 interface ColdOpen {
@@ -127,7 +153,7 @@ export async function run(): Promise<BenchSection> {
         value: received.perSecond,
         unit: 'msg/s',
         floor: floor.perSecond,
-        floorName: 'raw appends of the same records, one fdatasync per group as in the run',
+        floorName: `raw appends of the same batches, ${IN_FLIGHT} per ${floor.mode === 'O_DSYNC' ? 'O_DSYNC write' : 'write + fdatasync'}`,
         higherIsBetter: true,
         target: '<= 2x floor and >= 20,000 msg/s',
         met: received.perSecond >= floor.perSecond / 2 && received.perSecond >= 20_000,
@@ -158,7 +184,7 @@ export async function run(): Promise<BenchSection> {
       title: 'File store (Node)',
       rows,
       notes: [
-        `Receive: ${MESSAGES.toLocaleString('en-US')} messages from ${CUSTOMERS.toLocaleString('en-US')} customers through \`desk.receive\`, each resolved only after its group's fdatasync; ${received.groupSize.toFixed(1)} batches shared each fdatasync on average, and the floor writes the journal's records (one per group) with one fdatasync each; compaction held off during the run so the floor can replay the journal's exact ${(floor.bytes / 2 ** 20).toFixed(1)} MiB.`,
+        `Receive: ${MESSAGES.toLocaleString('en-US')} messages from ${CUSTOMERS.toLocaleString('en-US')} customers through \`desk.receive\`, each resolved only after its group is on disk; ${received.groupSize.toFixed(1)} batches shared each flush on average. The floor appends the run's batches byte for byte (${(floor.bytes / 2 ** 20).toFixed(1)} MiB; compaction held off during the run) in groups of ${IN_FLIGHT}, the fewest flushes possible with ${IN_FLIGHT} commits waiting, each group flushed before the next, by write + fdatasync or by an O_DSYNC write, whichever is faster here (${floor.mode}).`,
         `Cold open: a snapshot of 95% of the messages plus a journal of the last 5% (built with fsync off in ${built.seconds.toFixed(1)} s; ${(COLD_MESSAGES / 10).toLocaleString('en-US')} customers and conversations), opened in a fresh process (the median of ${OPENS} opens): ${cold.cpuSeconds.toFixed(1)} s of CPU (GC threads included; ${tuned.cpuSeconds.toFixed(1)} s with \`${SEMI_SPACE}\`, which spares the young-generation GC from copying every parsed record), ${Math.round(cold.heapMiB)} MiB of heap afterwards.`,
       ],
     };

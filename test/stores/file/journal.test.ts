@@ -39,6 +39,39 @@ describe('file store: group commit', () => {
     expect(scan.end).toBe((await readFile(join(dir, 'journal-000000000001.log'))).length);
   });
 
+  it('a burst of appends that outlasts the last flush is split: its first part starts writing at once', async () => {
+    const dir = await dirs.make();
+    const durable: number[] = [];
+    const writer = await JournalWriter.open({
+      dir,
+      generation: 1,
+      size: 0,
+      fsync: true,
+      onDurable: (group: Group) => void durable.push(group.payloads.length),
+    });
+    await writer.append(Buffer.from('"warm-up"'), []).done; // measures one write and flush
+    // 40 appends, 5 ms apart, without yielding to the event loop: a burst far longer than a flush.
+    const burst: Group[] = [];
+    for (let i = 0; i < 40; i++) {
+      burst.push(writer.append(Buffer.from(`"${i}"`), []));
+      const until = performance.now() + 5;
+      while (performance.now() < until) {
+        // a long computation between commits
+      }
+    }
+    const groups = [...new Set(burst)];
+    expect(groups.length).toBeGreaterThan(1);
+    expect(groups[0]!.sealed).toBe(true);
+    await Promise.all(groups.map((group) => group.done));
+    expect(durable.slice(1).reduce((sum, n) => sum + n, 0)).toBe(40);
+    await writer.close();
+    const records: string[] = [];
+    await scanFrames(join(dir, 'journal-000000000001.log'), (payload) => {
+      records.push(...(JSON.parse(payload.toString()) as string[]));
+    });
+    expect(records).toEqual(['warm-up', ...Array.from({ length: 40 }, (_, i) => String(i))]);
+  });
+
   it('a read of a record whose group is not yet durable waits for its fsync', async () => {
     const store = await openStore(await dirs.make());
     const customer = makeCustomer();
