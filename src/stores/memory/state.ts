@@ -476,7 +476,7 @@ export class MemoryState {
       case 'outbox':
         for (const entry of records as OutboxEntry[]) this.outbox.set(entry.messageId, entry);
         break;
-      default:
+      case 'events':
         for (const entry of records as LoggedEvent[]) this.events.push(entry.event);
     }
   }
