@@ -250,7 +250,7 @@ async function timePlumbing(samples: Sample[], answer: () => Response): Promise<
   });
 }
 
-/** Empty TwiML, as the Twilio adapter answers a message webhook. */
+/** Empty TwiML, as the Twilio adapter answers a message webhook with `emptyTwiml: true`. */
 const twiml = () =>
   new Response('<?xml version="1.0" encoding="UTF-8"?><Response/>', {
     status: 200,
@@ -269,7 +269,12 @@ async function plumbingRows(): Promise<BenchRow[]> {
       unit: 'µs/msg',
     },
     {
-      name: 'Fetch plumbing alone, answering empty TwiML as Twilio expects (Twilio requests)',
+      name: 'Fetch plumbing alone, answering 204 as the Twilio adapter does (Twilio requests)',
+      value: await timePlumbing(twilio, () => new Response(null, { status: 204 })),
+      unit: 'µs/msg',
+    },
+    {
+      name: 'Fetch plumbing alone, answering empty TwiML (`emptyTwiml: true`; Twilio requests)',
       value: await timePlumbing(twilio, twiml),
       unit: 'µs/msg',
     },
@@ -294,7 +299,7 @@ export async function run(): Promise<BenchSection> {
       `${ITERATIONS.toLocaleString('en-US')} distinct signed webhooks per channel from ${SENDERS} senders, sequential, ` +
         'memory store; floor: `desk.receive` of the same normalized messages on a fresh store. Lower is better. ' +
         'Each `Request` is built untimed as its delivery arrives (`concurrency` at a time), as a server runtime builds it.',
-      "The two plumbing rows run no Threadline code: they are the Fetch runtime's own share of every webhook row above " +
+      "The plumbing rows run no Threadline code: they are the Fetch runtime's own share of every webhook row above " +
         "(Node 20's undici: reading a body goes through a web stream, and a `Response` with a body builds one), " +
         'which no handler can avoid on the Fetch path.',
     ],

@@ -90,7 +90,7 @@ it('SMS, then WhatsApp, then an email reply threaded by In-Reply-To: one convers
     Body: 'My order has not arrived',
     NumMedia: '0',
   });
-  expect(sms.status).toBe(200);
+  expect(sms.status).toBe(204);
   const whatsapp = {
     MessageSid: 'SM000000000000000000000000000000a2',
     AccountSid: ACCOUNT_SID,
@@ -100,10 +100,10 @@ it('SMS, then WhatsApp, then an email reply threaded by In-Reply-To: one convers
     NumMedia: '0',
     ProfileName: 'Ann Lee',
   };
-  expect((await postTwilio('twilio-whatsapp', whatsapp)).status).toBe(200);
+  expect((await postTwilio('twilio-whatsapp', whatsapp)).status).toBe(204);
   // A provider retry of the same delivery stores nothing new.
   const retry = await postTwilio('twilio-whatsapp', whatsapp);
-  expect(retry.status).toBe(200);
+  expect(retry.status).toBe(204);
 
   const [conversation] = (await liveDesk.conversations.list()).items;
   expect(conversation?.channels).toEqual(['twilio-sms', 'twilio-whatsapp']);

@@ -13,16 +13,19 @@ export { signedUrlCandidates, twilioSignature, verifyTwilioRequest } from './ver
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** Empty TwiML: "received, nothing to say back" (Twilio's Messaging webhooks expect TwiML). */
+/**
+ * Every webhook's answer by default: 204 No Content, "received, nothing to say back". TwiML-free,
+ * so Twilio has no markup to parse, and the cheapest answer a Fetch runtime can build.
+ */
+const noContent: WebhookReply = { status: 204 };
+/** Empty TwiML for an incoming message, when the adapter is built with `emptyTwiml: true`. */
 const emptyTwiml: WebhookReply = {
   status: 200,
   body: '<?xml version="1.0" encoding="UTF-8"?><Response/>',
   contentType: 'text/xml',
 };
-/** Status callbacks: Twilio ignores the body; 204 No Content is its documented quiet answer. */
-const noContent: WebhookReply = { status: 204 };
 
-function messagingAcknowledge(raw: RawRequest, events: InboundEvent[]): WebhookReply {
+function twimlAcknowledge(raw: RawRequest, events: InboundEvent[]): WebhookReply {
   if (events.some((event) => event.type === 'message')) return emptyTwiml;
   try {
     return isIncomingMessage(readTwilioFields('Twilio webhook', raw).body) ? emptyTwiml : noContent;
@@ -30,6 +33,8 @@ function messagingAcknowledge(raw: RawRequest, events: InboundEvent[]): WebhookR
     return noContent;
   }
 }
+
+const quietAcknowledge = (): WebhookReply => noContent;
 
 function messagingAdapter(
   options: ResolvedTwilioOptions,
@@ -43,7 +48,7 @@ function messagingAdapter(
     capabilities,
     verify: (raw) => verifyTwilioRequest(options.id, options.authToken, raw, options.publicUrl),
     parse: (raw) => parseMessagingFields(context, readTwilioFields('Twilio messaging webhook', raw).body),
-    acknowledge: messagingAcknowledge,
+    acknowledge: options.emptyTwiml ? twimlAcknowledge : quietAcknowledge,
     send: createMessageSender(options, kind, capabilities),
   };
 }
@@ -113,7 +118,7 @@ export function twilioVoice(options: TwilioOptions): ChannelAdapter {
       const fields = readTwilioFields('Twilio voice callback', raw);
       return parseVoiceFields(context, fields.body, fields.query);
     },
-    acknowledge: () => noContent,
+    acknowledge: quietAcknowledge,
     send: async () => {
       throw new PolicyError(
         `${resolved.id}: a voice call cannot carry a text reply; reply on another channel`,

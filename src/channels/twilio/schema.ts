@@ -31,6 +31,12 @@ export interface TwilioOptions {
    * function returns the full URL Twilio called for a request. Default: the request URL as received.
    */
   publicUrl?: string | ((raw: RawRequest) => string);
+  /**
+   * Answer an incoming message with empty TwiML (`200`, `text/xml`, `<Response/>`), the form
+   * Twilio's Messaging guides show for "no reply", instead of `204 No Content`. Both tell Twilio
+   * there is nothing to send back; status callbacks are answered 204 either way. Default false.
+   */
+  emptyTwiml?: boolean;
 }
 
 const sid = (prefix: string) =>
@@ -62,6 +68,7 @@ const OptionsSchema = z
       })
       .optional(),
     publicUrl: z.union([httpUrl, fn]).optional(),
+    emptyTwiml: z.boolean().optional(),
   })
   .strict();
 

@@ -38,10 +38,10 @@ describe('Twilio adapters inside a desk', () => {
     const handler = createWebhookHandler(desk);
 
     const first = await post(handler, 'twilio-sms', fixture('sms_inbound.txt'));
-    expect(first.status).toBe(200);
-    expect(first.headers.get('content-type')).toBe('text/xml');
-    expect(await first.text()).toBe('<?xml version="1.0" encoding="UTF-8"?><Response/>');
-    expect((await post(handler, 'twilio-sms', fixture('sms_inbound.txt'))).status).toBe(200);
+    expect(first.status).toBe(204);
+    expect(first.headers.get('content-type')).toBeNull();
+    expect(await first.text()).toBe('');
+    expect((await post(handler, 'twilio-sms', fixture('sms_inbound.txt'))).status).toBe(204);
 
     const voiceCall = await post(handler, 'twilio-voice', fixture('voice_status_completed.txt'));
     expect(voiceCall.status).toBe(204);

@@ -119,15 +119,27 @@ describe('incoming messages', () => {
     });
   });
 
-  it('a message with nothing representable yields no event and is still acknowledged with TwiML', async () => {
+  it('a message with nothing representable yields no event and is still acknowledged, 204 without TwiML', async () => {
     const raw = form('MessageSid=SM1&From=%2B14155550123&Body=&NumMedia=0&SmsStatus=received');
     const events = await sms.parse(raw);
     expect(events).toEqual([]);
-    expect(sms.acknowledge?.(raw, events)).toEqual({
+    expect(sms.acknowledge?.(raw, events)).toEqual({ status: 204 });
+  });
+
+  it('with emptyTwiml, an incoming message is answered with empty TwiML and a status callback 204', async () => {
+    const twiml = twilioSms({ ...options, emptyTwiml: true });
+    const empty = {
       status: 200,
       body: '<?xml version="1.0" encoding="UTF-8"?><Response/>',
       contentType: 'text/xml',
-    });
+    };
+    const nothing = form('MessageSid=SM1&From=%2B14155550123&Body=&NumMedia=0&SmsStatus=received');
+    expect(twiml.acknowledge?.(nothing, await twiml.parse(nothing))).toEqual(empty);
+    const message = form('MessageSid=SM2&From=%2B14155550123&Body=hi&NumMedia=0&SmsStatus=received');
+    expect(twiml.acknowledge?.(message, await twiml.parse(message))).toEqual(empty);
+    const status = form('MessageSid=SM3&MessageStatus=delivered');
+    expect(twiml.acknowledge?.(status, await twiml.parse(status))).toEqual({ status: 204 });
+    expect(() => twilioSms({ ...options, emptyTwiml: 'yes' as unknown as boolean })).toThrow(/emptyTwiml/);
   });
 
   it('a sender that is not an E.164 number is an unverified external identity', async () => {
