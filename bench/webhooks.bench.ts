@@ -1,10 +1,13 @@
+import { Agent, createServer, request as httpRequest, type RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { postmarkInbound } from '../src/channels/email/index.js';
 import { whatsappCloud } from '../src/channels/meta/index.js';
 import { hmac, toHex } from '../src/channels/shared/signature.js';
 import { twilioSignature, twilioSms } from '../src/channels/twilio/index.js';
 import { signBody, webform } from '../src/channels/webform/index.js';
 import type { ChannelAdapter } from '../src/core/channel.js';
-import { createWebhookHandler } from '../src/http/handler.js';
+import { createWebhookHandler, type FetchHandler } from '../src/http/handler.js';
+import { toNodeListener } from '../src/http/node.js';
 import { createDesk } from '../src/index.js';
 import type { InboundMessage } from '../src/model/inbound.js';
 import { memoryStore } from '../src/stores/memory/index.js';
@@ -281,6 +284,87 @@ async function plumbingRows(): Promise<BenchRow[]> {
   ];
 }
 
+/** Requests in flight over the loopback socket rows. */
+const SOCKETS = 16;
+
+/**
+ * Microseconds per request to a node:http server on 127.0.0.1 running `listener`, `SOCKETS` in
+ * flight on keep-alive connections. The client runs in this process too, so every row (and its
+ * floor) includes the client's share of the two cores.
+ */
+async function timeOverSocket(listener: RequestListener, samples: Sample[]): Promise<number> {
+  const server = createServer(listener);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const agent = new Agent({ keepAlive: true, maxSockets: SOCKETS });
+  const post = (sample: Sample) =>
+    new Promise<void>((resolve, reject) => {
+      const path = new URL(sample.url).pathname;
+      const headers = { ...sample.headers, 'content-length': String(Buffer.byteLength(sample.body)) };
+      const req = httpRequest({ host: '127.0.0.1', port, path, method: 'POST', agent, headers }, (res) => {
+        res.resume();
+        res.on('end', () =>
+          (res.statusCode ?? 500) < 300 ? resolve() : reject(new Error(`answered ${res.statusCode}`)),
+        );
+      });
+      req.on('error', reject);
+      req.end(sample.body);
+    });
+  try {
+    return await timed(samples, SOCKETS, post);
+  } finally {
+    agent.destroy();
+    server.closeAllConnections();
+    server.close();
+  }
+}
+
+/** A server that reads the body and answers 200: node:http's own share of a webhook. */
+const bareListener: RequestListener = (req, res) => {
+  req.resume();
+  req.on('end', () => {
+    res.statusCode = 200;
+    res.end();
+  });
+};
+
+/**
+ * The webform webhook over a real socket: through `toNodeListener(createWebhookHandler(desk))`
+ * (served from node's request directly), and through the Fetch objects (the same handler
+ * wrapped in a function), beside a bare node:http server reading the same requests.
+ */
+async function socketRows(): Promise<BenchRow[]> {
+  const samples = await Promise.all(Array.from({ length: ITERATIONS }, (_, i) => webformSample(i)));
+  const scenario = scenarios[0]!;
+  const through = (wrap: (handler: FetchHandler) => FetchHandler) => {
+    const desk = createDesk({ store: memoryStore(), channels: [scenario.adapter()], logger });
+    return toNodeListener(wrap(createWebhookHandler(desk, { logger }))) as RequestListener;
+  };
+  const direct = () => through((handler) => handler);
+  const viaFetch = () => through((handler) => (request) => handler(request));
+  await timeOverSocket(direct(), samples.slice(0, WARMUP));
+  await timeOverSocket(viaFetch(), samples.slice(0, WARMUP));
+  await timeOverSocket(bareListener, samples.slice(0, WARMUP));
+  const floor = await timeOverSocket(bareListener, samples);
+  const floorName = 'node:http reading the body, answering 200';
+  return [
+    {
+      name: `webform webhook -> stored over node:http, toNodeListener(createWebhookHandler), ${SOCKETS} in flight`,
+      value: await timeOverSocket(direct(), samples),
+      unit: 'µs/msg',
+      floor,
+      floorName,
+    },
+    {
+      name: `the same through Fetch Request/Response objects (a wrapped handler), ${SOCKETS} in flight`,
+      value: await timeOverSocket(viaFetch(), samples),
+      unit: 'µs/msg',
+      floor,
+      floorName,
+    },
+  ];
+}
+
 /**
  * Webhook-to-stored cost: for each channel, `ITERATIONS` distinct signed provider webhooks go
  * through `createWebhookHandler` (verify, parse, ingest) into a fresh memory store, beside
@@ -292,6 +376,7 @@ export async function run(): Promise<BenchSection> {
     for (const concurrency of CONCURRENCY) rows.push(await measure(scenario, concurrency));
   }
   rows.push(...(await plumbingRows()));
+  rows.push(...(await socketRows()));
   return {
     title: 'Webhooks: Request in, message stored',
     rows,
@@ -302,6 +387,10 @@ export async function run(): Promise<BenchSection> {
       "The plumbing rows run no Threadline code: they are the Fetch runtime's own share of every webhook row above " +
         "(Node 20's undici: reading a body goes through a web stream, and a `Response` with a body builds one), " +
         'which no handler can avoid on the Fetch path.',
+      `The node:http rows send the webform webhooks over keep-alive loopback connections, ${SOCKETS} in flight, from a ` +
+        'client in the same process (so value and floor both include the client). `toNodeListener` serves a ' +
+        '`createWebhookHandler` handler from the node request directly; the wrapped handler shows the cost of the ' +
+        'Fetch objects it avoids.',
     ],
   };
 }

@@ -60,6 +60,39 @@ const statusByCode: Record<ThreadlineError['code'], number> = {
   CLOSED: 503,
 };
 
+/** An answer to a webhook before it becomes a `Response` (or is written to a node:http response). */
+export interface WebhookAnswer {
+  status: number;
+  headers: Record<string, string>;
+  /** The body; absent for an empty answer (204, or 200 with nothing to say). */
+  body?: string;
+}
+
+/** {@link jsonError} as a {@link WebhookAnswer}. */
+export function jsonAnswer(
+  status: number,
+  code: string,
+  message: string,
+  options: { field?: string; headers?: Record<string, string> } = {},
+): WebhookAnswer {
+  const error = options.field === undefined ? { code, message } : { code, message, field: options.field };
+  return {
+    status,
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+      ...options.headers,
+    },
+    body: JSON.stringify({ error }),
+  };
+}
+
+/** The Fetch `Response` of an answer. An empty one has a null body: a string body, even '', makes the runtime build a stream. */
+export function answerToResponse(answer: WebhookAnswer): Response {
+  const empty = answer.status === 204 || answer.status === 304 || !answer.body;
+  return new Response(empty ? null : answer.body, { status: answer.status, headers: answer.headers });
+}
+
 /**
  * A JSON error response: `{ "error": { "code", "message", "field"? } }` with
  * `Cache-Control: no-store`.
@@ -70,15 +103,27 @@ export function jsonError(
   message: string,
   options: { field?: string; headers?: Record<string, string> } = {},
 ): Response {
-  const error = options.field === undefined ? { code, message } : { code, message, field: options.field };
-  return new Response(JSON.stringify({ error }), {
-    status,
-    headers: {
-      'content-type': 'application/json; charset=utf-8',
-      'cache-control': 'no-store',
-      ...options.headers,
-    },
-  });
+  return answerToResponse(jsonAnswer(status, code, message, options));
+}
+
+/** {@link errorToResponse} as a {@link WebhookAnswer}. */
+function errorAnswer(error: unknown, logger: Pick<Logger, 'error'>): WebhookAnswer {
+  if (error instanceof HttpRefusal)
+    return jsonAnswer(error.status, error.code, error.message, { headers: error.headers });
+  if (isThreadlineError(error)) {
+    const status = statusByCode[error.code] ?? 500;
+    if (status >= 500) {
+      logger.error(`threadline webhook: ${error.name}: ${error.message}`, error);
+      return jsonAnswer(status, error.code, 'The service is temporarily unavailable; retry later.', {
+        headers: { 'retry-after': '5' },
+      });
+    }
+    const field =
+      error instanceof ValidationError || error.name === 'ValidationError' ? fieldOf(error) : undefined;
+    return jsonAnswer(status, error.code, error.message, field === undefined ? {} : { field });
+  }
+  logger.error('threadline webhook: unexpected error', error);
+  return jsonAnswer(500, 'INTERNAL', 'Internal error while handling the webhook.');
 }
 
 /**
@@ -88,27 +133,29 @@ export function jsonError(
  * with a generic message, logged through `logger` (the stack never reaches the caller).
  */
 export function errorToResponse(error: unknown, logger: Pick<Logger, 'error'> = console): Response {
-  if (error instanceof HttpRefusal)
-    return jsonError(error.status, error.code, error.message, { headers: error.headers });
-  if (isThreadlineError(error)) {
-    const status = statusByCode[error.code] ?? 500;
-    if (status >= 500) {
-      logger.error(`threadline webhook: ${error.name}: ${error.message}`, error);
-      return jsonError(status, error.code, 'The service is temporarily unavailable; retry later.', {
-        headers: { 'retry-after': '5' },
-      });
-    }
-    const field =
-      error instanceof ValidationError || error.name === 'ValidationError' ? fieldOf(error) : undefined;
-    return jsonError(status, error.code, error.message, field === undefined ? {} : { field });
-  }
-  logger.error('threadline webhook: unexpected error', error);
-  return jsonError(500, 'INTERNAL', 'Internal error while handling the webhook.');
+  return answerToResponse(errorAnswer(error, logger));
 }
 
 function fieldOf(error: ThreadlineError): string | undefined {
   const field = (error as ValidationError).field;
   return typeof field === 'string' ? field : undefined;
+}
+
+/**
+ * A webhook as the pipeline sees it, whatever carried it: a Fetch `Request`
+ * ({@link requestInput}), or a node:http request read directly by `toNodeListener`.
+ */
+export interface WebhookInput {
+  /** Upper-case method. */
+  method: string;
+  /** The URL as received (absolute). */
+  url: string;
+  /** Header values by lower-case name; repeated headers joined with ", " as the Fetch API joins them. */
+  headers: Record<string, string>;
+  /** Reads the body as UTF-8 text; rejects with a 413 `HttpRefusal` past `limit` bytes, 400 when it cannot be read. */
+  body(limit: number): Promise<string>;
+  /** The request as a Fetch `Request`, for a `publicUrl` function and the `onError` hook. */
+  request(): Request;
 }
 
 /** Reads the body as UTF-8 text, refusing (413) past `limit` bytes whatever Content-Length claims. */
@@ -132,19 +179,26 @@ async function readBody(request: Request, limit: number): Promise<string> {
     }
   } catch (error) {
     if (error instanceof HttpRefusal) throw error;
-    throw new HttpRefusal(400, 'BAD_REQUEST', 'The request body could not be read.');
+    throw unreadable();
   }
   return decodeChunks(chunks, total);
 }
 
-function tooLarge(limit: number): HttpRefusal {
+/** The 413 refusal of a body past `limit` bytes. */
+export function tooLarge(limit: number): HttpRefusal {
   return new HttpRefusal(413, 'PAYLOAD_TOO_LARGE', `The request body exceeds ${limit} bytes.`);
+}
+
+/** The 400 refusal of a body that could not be read to its end (a client gone mid-body). */
+export function unreadable(): HttpRefusal {
+  return new HttpRefusal(400, 'BAD_REQUEST', 'The request body could not be read.');
 }
 
 // ignoreBOM keeps a leading BOM in the text: signatures are computed over the exact bytes.
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
-function decodeChunks(chunks: Uint8Array[], total: number): string {
+/** Decodes body chunks as UTF-8, keeping a leading BOM (signatures cover the exact bytes). */
+export function decodeChunks(chunks: readonly Uint8Array[], total: number): string {
   if (chunks.length === 1) return decoder.decode(chunks[0]);
   const bytes = new Uint8Array(total);
   let offset = 0;
@@ -155,11 +209,22 @@ function decodeChunks(chunks: Uint8Array[], total: number): string {
   return decoder.decode(bytes);
 }
 
-/** The URL the provider signed: `request.url`, or rebuilt from `publicUrl`. */
-export function publicUrlOf(request: Request, publicUrl: WebhookOptions['publicUrl']): string {
-  if (publicUrl === undefined) return request.url;
-  if (typeof publicUrl === 'function') return publicUrl(request);
-  const url = new URL(request.url);
+/** A Fetch `Request` as a {@link WebhookInput}. */
+export function requestInput(request: Request): WebhookInput {
+  return {
+    method: request.method.toUpperCase(),
+    url: request.url,
+    headers: headersOf(request),
+    body: (limit) => readBody(request, limit),
+    request: () => request,
+  };
+}
+
+/** The URL the provider signed: the URL as received, or rebuilt from `publicUrl`. */
+function publicUrlOf(input: WebhookInput, publicUrl: WebhookOptions['publicUrl']): string {
+  if (publicUrl === undefined) return input.url;
+  if (typeof publicUrl === 'function') return publicUrl(input.request());
+  const url = new URL(input.url);
   return `${publicUrl.replace(/\/+$/, '')}${url.pathname}${url.search}`;
 }
 
@@ -193,12 +258,12 @@ function assertContentType(adapter: ChannelAdapter, raw: RawRequest): void {
   );
 }
 
-function replyToResponse(reply: WebhookReply): Response {
+function replyAnswer(reply: WebhookReply): WebhookAnswer {
   const headers: Record<string, string> = reply.contentType ? { 'content-type': reply.contentType } : {};
-  // An empty answer is sent with a null body: a string body, even '', makes the runtime build a stream.
-  const empty = reply.status === 204 || reply.status === 304 || !reply.body;
-  return new Response(empty ? null : reply.body, { status: reply.status, headers });
+  return reply.body ? { status: reply.status, headers, body: reply.body } : { status: reply.status, headers };
 }
+
+const OK: WebhookAnswer = Object.freeze({ status: 200, headers: Object.freeze({}) }) as WebhookAnswer;
 
 function loggerOf(desk: Desk, options: WebhookOptions): Pick<Logger, 'error'> {
   if (options.logger) return options.logger;
@@ -209,32 +274,45 @@ function loggerOf(desk: Desk, options: WebhookOptions): Pick<Logger, 'error'> {
 async function runPipeline(
   desk: Desk,
   channelId: string,
-  request: Request,
+  input: WebhookInput,
   options: WebhookOptions,
-): Promise<Response> {
+): Promise<WebhookAnswer> {
   const adapter = desk.channels.get(channelId) as ChannelAdapter | undefined;
   if (!adapter) throw new HttpRefusal(404, 'NOT_FOUND', `No channel with id ${JSON.stringify(channelId)}.`);
-  const body = await readBody(
-    request,
-    adapter.maxBodyBytes ?? options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-  );
-  const method = request.method.toUpperCase();
+  const body = await input.body(adapter.maxBodyBytes ?? options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
   const raw: RawRequest = {
-    method,
-    url: publicUrlOf(request, options.publicUrl),
-    headers: headersOf(request),
+    method: input.method,
+    url: publicUrlOf(input, options.publicUrl),
+    headers: input.headers,
     body,
   };
   const challenge = await adapter.handshake?.(raw);
-  if (challenge) return replyToResponse(challenge);
-  assertMethod(adapter, method);
+  if (challenge) return replyAnswer(challenge);
+  assertMethod(adapter, input.method);
   assertContentType(adapter, raw);
   await adapter.verify(raw);
   const events = await adapter.parse(raw);
   await desk.ingest(adapter.id, events);
-  return adapter.acknowledge
-    ? replyToResponse(adapter.acknowledge(raw, events))
-    : new Response(null, { status: 200 });
+  return adapter.acknowledge ? replyAnswer(adapter.acknowledge(raw, events)) : OK;
+}
+
+/**
+ * {@link handleWebhook} over any {@link WebhookInput}: the answer, or the `Response` an `onError`
+ * hook chose. Never throws.
+ */
+export async function answerWebhook(
+  desk: Desk,
+  channelId: string,
+  input: WebhookInput,
+  options: WebhookOptions,
+): Promise<WebhookAnswer | Response> {
+  try {
+    return await runPipeline(desk, channelId, input, options);
+  } catch (error) {
+    const logger = loggerOf(desk, options);
+    const custom = await customResponse(error, input, options, logger);
+    return custom ?? errorAnswer(error, logger);
+  }
 }
 
 /**
@@ -258,24 +336,24 @@ export async function handleWebhook(
   request: Request,
   options: WebhookOptions = {},
 ): Promise<Response> {
-  try {
-    return await runPipeline(desk, channelId, request, options);
-  } catch (error) {
-    const logger = loggerOf(desk, options);
-    const custom = await customResponse(error, request, options, logger);
-    return custom ?? errorToResponse(error, logger);
-  }
+  const answer = await answerWebhook(desk, channelId, requestInput(request), options);
+  return isResponse(answer) ? answer : answerToResponse(answer);
+}
+
+/** Whether an answer is a `Response` (an `onError` hook's) rather than a {@link WebhookAnswer}. */
+export function isResponse(answer: WebhookAnswer | Response): answer is Response {
+  return typeof (answer as Response).arrayBuffer === 'function';
 }
 
 async function customResponse(
   error: unknown,
-  request: Request,
+  input: WebhookInput,
   options: WebhookOptions,
   logger: Pick<Logger, 'error'>,
 ): Promise<Response | undefined> {
   if (!options.onError) return undefined;
   try {
-    return (await options.onError(error, request)) ?? undefined;
+    return (await options.onError(error, input.request())) ?? undefined;
   } catch (hookError) {
     logger.error('threadline webhook: onError threw', hookError);
     return undefined;

@@ -1,5 +1,14 @@
 import type { Desk } from '../core/types.js';
-import { handleWebhook, jsonError, type WebhookOptions } from '../core/webhook.js';
+import {
+  answerToResponse,
+  answerWebhook,
+  isResponse,
+  jsonAnswer,
+  requestInput,
+  type WebhookAnswer,
+  type WebhookInput,
+  type WebhookOptions,
+} from '../core/webhook.js';
 
 /** Options of {@link createWebhookHandler}. */
 export interface WebhookHandlerOptions extends WebhookOptions {
@@ -76,11 +85,33 @@ function channelIdOf(url: string, basePath: string): string | undefined {
 export function createWebhookHandler(desk: Desk, options: WebhookHandlerOptions = {}): FetchHandler {
   const basePath = normalizeBasePath(options.basePath ?? '/webhooks');
   const { basePath: _ignored, ...webhookOptions } = options;
-  return async (request: Request): Promise<Response> => {
-    const channelId = channelIdOf(request.url, basePath);
-    if (channelId !== undefined) return handleWebhook(desk, channelId, request, webhookOptions);
-    return jsonError(404, 'NOT_FOUND', `No webhook route at ${safePath(request.url)}.`);
+  const route: WebhookRoute = async (input) => {
+    const channelId = channelIdOf(input.url, basePath);
+    if (channelId !== undefined) return answerWebhook(desk, channelId, input, webhookOptions);
+    return jsonAnswer(404, 'NOT_FOUND', `No webhook route at ${safePath(input.url)}.`);
   };
+  const handler: FetchHandler = async (request) => {
+    const answer = await route(requestInput(request));
+    return isResponse(answer) ? answer : answerToResponse(answer);
+  };
+  routes.set(handler, route);
+  return handler;
+}
+
+/** A webhook handler's own entry, taking a {@link WebhookInput} instead of a Fetch `Request`. */
+export type WebhookRoute = (input: WebhookInput) => Promise<WebhookAnswer | Response>;
+
+/** The entries of the handlers {@link createWebhookHandler} made, for `toNodeListener`. */
+const routes = new WeakMap<FetchHandler, WebhookRoute>();
+
+/**
+ * The entry of a handler made by {@link createWebhookHandler}, or undefined for any other handler.
+ * `toNodeListener` serves such a handler from the node:http request directly: building a Fetch
+ * `Request` (its body stream, headers and abort signal) and writing a `Response` back cost more
+ * than the rest of a webhook.
+ */
+export function webhookRouteOf(handler: FetchHandler): WebhookRoute | undefined {
+  return routes.get(handler);
 }
 
 function safePath(url: string): string {

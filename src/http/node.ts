@@ -1,6 +1,14 @@
 // Types only: this module must stay importable where `node:http` does not exist (edge runtimes).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FetchHandler } from './handler.js';
+import {
+  decodeChunks,
+  isResponse,
+  tooLarge,
+  unreadable,
+  type WebhookAnswer,
+  type WebhookInput,
+} from '../core/webhook.js';
+import { type FetchHandler, type WebhookRoute, webhookRouteOf } from './handler.js';
 
 /** An incoming request as Express hands it over: `originalUrl` and a body a body parser may have read. */
 export type NodeRequest = IncomingMessage & { originalUrl?: string; body?: unknown };
@@ -9,6 +17,9 @@ export type NodeRequest = IncomingMessage & { originalUrl?: string; body?: unkno
 export type NodeListener = (req: NodeRequest, res: ServerResponse, next?: (error?: unknown) => void) => void;
 
 const bodylessMethods = new Set(['GET', 'HEAD']);
+
+const CONSUMED =
+  'the request body was already read by another middleware: mount the listener before body parsers, or use express.raw()';
 
 function urlOf(req: NodeRequest): string {
   const encrypted = (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true;
@@ -61,6 +72,12 @@ function bodyStream(req: NodeRequest): NodeBody {
   const stream = new ReadableStream<Uint8Array>({
     start(c) {
       controller = c;
+      if (req.readableEnded) {
+        // Read by something else (a body parser): no data is coming, so fail rather than wait.
+        open = false;
+        c.error(new Error(CONSUMED));
+        return;
+      }
       req.on('data', onData);
       req.once('end', () => finish());
       req.once('error', (error) => finish(error));
@@ -174,11 +191,17 @@ const refused = JSON.stringify({ error: { code: 'BAD_REQUEST', message: 'The req
  * Adapts a Fetch-API handler (such as `createWebhookHandler(desk)`) to a `node:http` request
  * listener, usable as `http.createServer(listener)` or as an Express route or middleware.
  *
- * It builds a `Request` from the `IncomingMessage` (streaming the body with `duplex: 'half'`;
- * taking a body `express.raw()` or `express.text()` already read; `req.originalUrl` so Express
- * mounts keep their full path), then writes the status, headers (several `Set-Cookie` kept) and
- * streamed body back. A client that aborts aborts the request's signal and never crashes the
- * process. An error thrown by `handler` goes to Express's `next`, or becomes a 500.
+ * A handler made by `createWebhookHandler` is served from node's request directly: the body is
+ * read from the `IncomingMessage` (or taken from a `Buffer` or string `req.body` that
+ * `express.raw()` / `express.text()` already read) and the answer written to the `ServerResponse`,
+ * with the same statuses, headers and bodies as the Fetch handler gives, at half the cost per
+ * webhook; a `publicUrl` function and `onError` receive a `Request` built on demand without the body.
+ *
+ * Any other handler gets a `Request` built from the `IncomingMessage` (streaming the body with
+ * `duplex: 'half'`; taking a body a parser already read; `req.originalUrl` so Express mounts keep
+ * their full path), and its status, headers (several `Set-Cookie` kept) and streamed body are
+ * written back. A client that aborts aborts the request's signal and never crashes the process.
+ * An error thrown by `handler` goes to Express's `next`, or becomes a 500.
  *
  * @example
  * ```ts
@@ -187,13 +210,19 @@ const refused = JSON.stringify({ error: { code: 'BAD_REQUEST', message: 'The req
  * ```
  */
 export function toNodeListener(handler: FetchHandler): NodeListener {
+  const route = webhookRouteOf(handler);
   return (req, res, next) => {
-    const abort = new AbortController();
-    res.once('close', () => {
-      if (!res.writableFinished) abort.abort();
-    });
     res.on('error', () => undefined);
-    serve(handler, req, res, abort.signal).catch((error: unknown) => {
+    let served: Promise<void>;
+    if (route) served = serveRoute(route, req, res);
+    else {
+      const abort = new AbortController();
+      res.once('close', () => {
+        if (!res.writableFinished) abort.abort();
+      });
+      served = serve(handler, req, res, abort.signal);
+    }
+    served.catch((error: unknown) => {
       if (next) return next(error);
       if (res.headersSent) return res.destroy();
       res.statusCode = 500;
@@ -201,6 +230,123 @@ export function toNodeListener(handler: FetchHandler): NodeListener {
       res.end(JSON.stringify({ error: { code: 'INTERNAL', message: 'Internal error.' } }));
     });
   };
+}
+
+/**
+ * Header values by lower-case name, repeated headers joined with ", " as the Fetch API's
+ * `Headers` joins them (node's own `req.headers` keeps only the first of some).
+ */
+function headerRecord(raw: readonly string[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (name === '__proto__') continue;
+    const value = raw[i + 1]!;
+    headers[name] = Object.hasOwn(headers, name) ? `${headers[name]}, ${value}` : value;
+  }
+  return headers;
+}
+
+/**
+ * Reads a node request's body as UTF-8 text: the one a body parser already read, else the
+ * stream, refusing (413) past `limit` bytes whatever Content-Length claims.
+ */
+function readNodeBody(req: NodeRequest, limit: number): Promise<string> {
+  const parsed = parsedBody(req);
+  if (parsed !== undefined) {
+    const bytes = typeof parsed === 'string' ? new TextEncoder().encode(parsed) : parsed;
+    if (bytes.byteLength > limit) return Promise.reject(tooLarge(limit));
+    return Promise.resolve(typeof parsed === 'string' ? parsed : decodeChunks([parsed], parsed.byteLength));
+  }
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > limit) return Promise.reject(tooLarge(limit));
+  if (req.readableEnded) return Promise.reject(new Error(CONSUMED));
+  return new Promise((resolve, reject) => {
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    const stop = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Uint8Array) => {
+      total += chunk.byteLength;
+      if (total > limit) {
+        stop();
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      stop();
+      resolve(decodeChunks(chunks, total));
+    };
+    const onClose = () => {
+      if (req.complete) return;
+      stop();
+      reject(unreadable());
+    };
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('close', onClose);
+  });
+}
+
+/** A node request as the webhook pipeline's input, or undefined when its URL does not parse. */
+function nodeInput(req: NodeRequest): WebhookInput | undefined {
+  const method = (req.method ?? 'GET').toUpperCase();
+  let url: string;
+  try {
+    url = new URL(urlOf(req)).href;
+  } catch {
+    return undefined;
+  }
+  const headers = headerRecord(req.rawHeaders);
+  let request: Request | undefined;
+  return {
+    method,
+    url,
+    headers,
+    body: (limit) => (bodylessMethods.has(method) ? Promise.resolve('') : readNodeBody(req, limit)),
+    // Built only for a `publicUrl` function or an `onError` hook, without the body the pipeline read.
+    request: () => {
+      request ??= new Request(url, { method, headers: headersOf(req) });
+      return request;
+    },
+  };
+}
+
+function writeAnswer(res: ServerResponse, answer: WebhookAnswer): void {
+  if (res.destroyed) return;
+  res.statusCode = answer.status;
+  for (const name in answer.headers) res.setHeader(name, answer.headers[name]!);
+  // As a Fetch `Response` labels a string body given no type.
+  if (answer.body && !res.hasHeader('content-type'))
+    res.setHeader('content-type', 'text/plain;charset=UTF-8');
+  res.end(answer.body);
+}
+
+/** Serves a `createWebhookHandler` route straight from node's request: no Fetch objects on the way. */
+async function serveRoute(route: WebhookRoute, req: NodeRequest, res: ServerResponse): Promise<void> {
+  // Errors after the body is read (a reset connection) are the response's business, not a crash.
+  req.on('error', () => undefined);
+  const input = nodeInput(req);
+  if (!input) {
+    req.resume();
+    res.statusCode = 400;
+    res.setHeader('content-type', 'application/json; charset=utf-8');
+    res.end(refused);
+    return;
+  }
+  try {
+    const answer = await route(input);
+    if (isResponse(answer)) await writeResponse(res, answer);
+    else writeAnswer(res, answer);
+  } finally {
+    // Drain what nobody read (a 404 or 413 answered early), so the connection can be reused.
+    if (!req.complete) req.resume();
+  }
 }
 
 async function serve(
