@@ -4,6 +4,9 @@ import { StorageError } from '../../model/errors.js';
 import { encodeFrame, MAX_PAYLOAD } from './frame.js';
 import { inDir, journalName, syncDir } from './layout.js';
 
+/** A read-visibility key: a record object a group writes, or the id of an outbox entry it removes. */
+export type PendingKey = object | string;
+
 /**
  * One group commit: the batches appended while the previous group was being written. They are
  * written as ONE framed record (a JSON array of the batches) with one `write` and made durable
@@ -16,8 +19,8 @@ export interface Group {
   payloads: Buffer[];
   /** Payload bytes of the frame so far (brackets and commas included). */
   bytes: number;
-  /** Read-visibility keys of the records in this group (see the file store's `pending`). */
-  keys: string[];
+  /** Read-visibility keys of what this group writes (see the file store's `pending`). */
+  keys: PendingKey[];
   /** Switch to the next journal generation once this group is durable (compaction's cut). */
   rotate: boolean;
   /** Closed to new batches (cut, full, or written early; see `JournalWriter.append`). */
@@ -149,7 +152,7 @@ export class JournalWriter {
   }
 
   /** Queues one batch's JSON (at most MAX_BATCH bytes); the returned group's `done` settles once it is durable. */
-  append(payload: Buffer, keys: readonly string[]): Group {
+  append(payload: Buffer, keys: readonly PendingKey[]): Group {
     let group = this.openGroup();
     if (group.payloads.length > 0 && group.bytes + 1 + payload.length > MAX_PAYLOAD) {
       group.sealed = true;

@@ -13,7 +13,7 @@ import type { LoggedEvent } from '../../model/events.js';
 import type { Conversation, Customer, MergeRecord, Message } from '../../model/records.js';
 import { MemoryState } from '../memory/state.js';
 import { encodeBatch } from './codec.js';
-import { type Group, type JournalStats, JournalWriter, MAX_BATCH } from './journal.js';
+import { type Group, type JournalStats, JournalWriter, MAX_BATCH, type PendingKey } from './journal.js';
 import { readLayout } from './layout.js';
 import { acquireLock, releaseLock } from './lock.js';
 import { recover, removeBefore } from './recovery.js';
@@ -31,18 +31,21 @@ export interface FileStoreConfig {
   };
 }
 
-/** Read-visibility keys: one per record a batch writes, prefixed by record type. */
-function keysOf(batch: WriteBatch, logged: readonly LoggedEvent[]): string[] {
-  const keys: string[] = [];
-  for (const put of batch.customers ?? []) keys.push(`c:${put.record.id}`);
-  for (const put of batch.conversations ?? []) keys.push(`v:${put.record.id}`);
-  for (const put of batch.messages ?? []) keys.push(`m:${put.record.id}`);
-  for (const put of batch.merges ?? []) keys.push(`g:${put.record.id}`);
-  for (const entry of batch.outbox ?? []) keys.push(`o:${entry.messageId}`);
-  for (const id of batch.outboxDone ?? []) keys.push(`o:${id}`);
-  for (const entry of logged) keys.push(`e:${entry.cursor}`);
+/**
+ * Read-visibility keys of a batch: the very objects it stores (records, outbox entries, events),
+ * which reads get back from the state, plus the ids of the outbox entries it removes. Keyed by
+ * object identity, a read checks a record with one lookup and no key string built.
+ */
+function keysOf(batch: WriteBatch): PendingKey[] {
+  const keys: PendingKey[] = [];
+  for (const kind of RECORD_KINDS) for (const put of batch[kind] ?? []) keys.push(put.record);
+  for (const entry of batch.outbox ?? []) keys.push(entry);
+  for (const id of batch.outboxDone ?? []) keys.push(id);
+  for (const event of batch.events ?? []) keys.push(event);
   return keys;
 }
+
+const RECORD_KINDS = ['customers', 'conversations', 'messages', 'merges'] as const;
 
 /**
  * The file store: a `MemoryState` (the memory store's state and indexes) made durable by a
@@ -54,8 +57,8 @@ function keysOf(batch: WriteBatch, logged: readonly LoggedEvent[]): string[] {
 export class FileStore implements Store {
   readonly name = 'file';
   private readonly state: MemoryState;
-  /** Records written by groups that are not durable yet: key -> the group holding the latest write. */
-  private readonly pending = new Map<string, Group>();
+  /** What groups that are not durable yet wrote (see `keysOf`): key -> the group holding the latest write. */
+  private readonly pending = new Map<PendingKey, Group>();
   private writer!: JournalWriter;
   private closed = false;
   private compaction: Promise<void> | undefined;
@@ -88,32 +91,32 @@ export class FileStore implements Store {
   }
 
   getCustomer(id: string): Awaitable<Customer | undefined> {
-    return this.visible(this.state.customer(id), 'c:');
+    return this.visible(this.state.customer(id));
   }
   findCustomerByIdentity(brandId: string, key: string): Awaitable<Customer | undefined> {
-    return this.visible(this.state.customerByIdentity(brandId, key), 'c:');
+    return this.visible(this.state.customerByIdentity(brandId, key));
   }
   getConversation(id: string): Awaitable<Conversation | undefined> {
-    return this.visible(this.state.conversation(id), 'v:');
+    return this.visible(this.state.conversation(id));
   }
   listConversations(query: ConversationQuery): Awaitable<Conversation[]> {
-    return this.visibleAll(this.state.listConversations(query), 'v:');
+    return this.visibleAll(this.state.listConversations(query));
   }
   getMessage(id: string): Awaitable<Message | undefined> {
-    return this.visible(this.state.messages.get(id), 'm:');
+    return this.visible(this.state.messages.get(id));
   }
   getMessageByExternalId(channel: string, externalId: string): Awaitable<Message | undefined> {
-    return this.visible(this.state.messageByExternalId(channel, externalId), 'm:');
+    return this.visible(this.state.messageByExternalId(channel, externalId));
   }
   listMessages(scope: MessageScope, range: Range): Awaitable<Message[]> {
-    return this.visibleAll(this.state.listMessages(scope, range), 'm:');
+    return this.visibleAll(this.state.listMessages(scope, range));
   }
   countMessages(scope: MessageScope): Awaitable<number> {
     if (this.pending.size === 0) return this.state.countMessages(scope);
     return this.writer.settled().then(() => this.state.countMessages(scope));
   }
   getMerge(id: string): Awaitable<MergeRecord | undefined> {
-    return this.visible(this.state.merges.get(id), 'g:');
+    return this.visible(this.state.merges.get(id));
   }
   async listOutbox(): Promise<OutboxEntry[]> {
     if (this.pending.size > 0) await this.writer.settled();
@@ -121,7 +124,7 @@ export class FileStore implements Store {
   }
   async readEvents(options: { after?: string | undefined; limit: number }): Promise<LoggedEvent[]> {
     const events = this.state.readEvents(options.after, options.limit);
-    if (this.pending.size > 0) await this.waitFor(events.map((entry) => `e:${entry.cursor}`));
+    if (this.pending.size > 0) await this.waitFor(events.map((entry) => entry.event));
     return events;
   }
 
@@ -139,8 +142,8 @@ export class FileStore implements Store {
         `file store: a batch of ${payload.length} bytes exceeds the ${MAX_BATCH}-byte record limit; nothing was written`,
       );
     }
-    const logged = this.state.apply(batch);
-    await this.append(payload, keysOf(batch, logged));
+    this.state.applyQuietly(batch);
+    await this.append(payload, keysOf(batch));
   }
 
   /** Leases due entries; the lease is journaled (and durable before it is returned) so it survives a restart. */
@@ -149,7 +152,7 @@ export class FileStore implements Store {
     const claimed = this.state.claimOutbox(options);
     if (claimed.length === 0) return claimed;
     const batch: WriteBatch = { outbox: claimed };
-    await this.append(encodeBatch(batch), keysOf(batch, []));
+    await this.append(encodeBatch(batch), keysOf(batch));
     return claimed;
   }
 
@@ -189,7 +192,7 @@ export class FileStore implements Store {
     if (this.writer.failed) throw this.writer.failed;
   }
 
-  private async append(payload: Buffer, keys: string[]): Promise<void> {
+  private async append(payload: Buffer, keys: PendingKey[]): Promise<void> {
     const group = this.writer.append(payload, keys);
     for (const key of keys) this.pending.set(key, group);
     await group.done;
@@ -210,20 +213,20 @@ export class FileStore implements Store {
    * A record as a read returns it: at once when it is durable, else once its group's fsync is done,
    * so a reader never sees (and acts on) a change that a crash could still take back.
    */
-  private visible<T extends { id: string }>(record: T | undefined, prefix: string): Awaitable<T | undefined> {
+  private visible<T extends object>(record: T | undefined): Awaitable<T | undefined> {
     if (record === undefined || this.pending.size === 0) return record;
-    const group = this.pending.get(prefix + record.id);
+    const group = this.pending.get(record);
     return group ? group.done.then(() => record) : record;
   }
 
-  private visibleAll<T extends { id: string }>(records: T[], prefix: string): Awaitable<T[]> {
+  private visibleAll<T extends object>(records: T[]): Awaitable<T[]> {
     if (this.pending.size === 0) return records;
-    const waiting = this.waitFor(records.map((record) => prefix + record.id));
+    const waiting = this.waitFor(records);
     return waiting ? waiting.then(() => records) : records;
   }
 
   /** Resolves when every pending group holding one of the keys is durable; undefined when none is pending. */
-  private waitFor(keys: string[]): Promise<void> | undefined {
+  private waitFor(keys: readonly PendingKey[]): Promise<void> | undefined {
     const groups = new Set<Promise<void>>();
     for (const key of keys) {
       const group = this.pending.get(key);

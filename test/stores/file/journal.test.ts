@@ -92,7 +92,16 @@ describe('file store: group commit', () => {
       order.push(`read ${found?.id} after ${store.stats().groups} group(s)`),
     );
     const unrelated = Promise.resolve(store.getCustomer('nobody')).then(() => order.push('unrelated'));
-    await Promise.all([committed, read, unrelated]);
+    // Every read that would return a record of the pending batch waits too.
+    const others = [
+      store.getCustomer(customer.id),
+      store.getConversation(conversation.id),
+      store.getMessage(message.id),
+      store.listConversations({ customerId: customer.id, limit: 10 }),
+      store.listMessages({ conversationId: conversation.id }, { limit: 10 }),
+    ];
+    for (const other of others) expect(other).toBeInstanceOf(Promise);
+    await Promise.all([committed, read, unrelated, ...others]);
     expect(order[0]).toBe('unrelated');
     expect(order).toContain('commit');
     expect(order).toContain(`read ${message.id} after 1 group(s)`);
