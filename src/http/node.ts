@@ -247,6 +247,14 @@ function headerRecord(raw: readonly string[]): Record<string, string> {
   return headers;
 }
 
+const encoder = new TextEncoder();
+
+/** Whether a body is over `limit` bytes as UTF-8; a string is encoded only when it could be (3 bytes a unit at most). */
+function overLimit(body: string | Uint8Array, limit: number): boolean {
+  if (typeof body !== 'string') return body.byteLength > limit;
+  return body.length * 3 > limit && encoder.encode(body).byteLength > limit;
+}
+
 /**
  * Reads a node request's body as UTF-8 text: the one a body parser already read, else the
  * stream, refusing (413) past `limit` bytes whatever Content-Length claims.
@@ -254,8 +262,7 @@ function headerRecord(raw: readonly string[]): Record<string, string> {
 function readNodeBody(req: NodeRequest, limit: number): Promise<string> {
   const parsed = parsedBody(req);
   if (parsed !== undefined) {
-    const bytes = typeof parsed === 'string' ? new TextEncoder().encode(parsed) : parsed;
-    if (bytes.byteLength > limit) return Promise.reject(tooLarge(limit));
+    if (overLimit(parsed, limit)) return Promise.reject(tooLarge(limit));
     return Promise.resolve(typeof parsed === 'string' ? parsed : decodeChunks([parsed], parsed.byteLength));
   }
   const declared = req.headers['content-length'];

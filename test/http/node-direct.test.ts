@@ -233,6 +233,40 @@ describe('toNodeListener serving a webhook handler directly', () => {
     expect(await eventCount(desk)).toBe(0);
   });
 
+  it('holds a body a text parser already read to the byte limit, counting UTF-8 bytes', async () => {
+    const desk = createDesk({ store: memoryStore(), channels: [hooky()] });
+    open.push({ desk });
+    // What express.text() leaves: the body as a string.
+    const server = await serve(
+      createWebhookHandler(desk, { maxBodyBytes: 100 }),
+      (listener) => (req, res) => {
+        let text = '';
+        req.setEncoding('utf8');
+        req.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        req.on('end', () => {
+          (req as NodeRequest).body = text;
+          listener(req, res);
+        });
+      },
+    );
+    open.push({ desk: createDesk(), server });
+    const post = async (text: string) =>
+      (
+        await send(server.url, {
+          name: text,
+          path: '/webhooks/hooky',
+          headers: json,
+          chunks: body({ from: '+14155550123', text }),
+        })
+      ).status;
+    // 30 characters of 3 bytes each: 90 bytes of text, over 100 bytes with the JSON around it.
+    expect(await post('€'.repeat(30))).toBe(413);
+    expect(await post('€'.repeat(10))).toBe(200);
+    expect(await eventCount(desk)).toBeGreaterThan(0);
+  });
+
   it('hands publicUrl functions and onError a Request with the method, URL and headers', async () => {
     const seen: { url: string; method: string; header: string | null }[] = [];
     const adapter = hooky();

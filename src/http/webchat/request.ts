@@ -1,4 +1,4 @@
-import { HttpRefusal } from '../../core/webhook.js';
+import { HttpRefusal, tooLarge, unreadable } from '../../core/webhook.js';
 import { ValidationError } from '../../model/errors.js';
 
 /** The endpoints under the base path. */
@@ -78,12 +78,8 @@ async function collect(body: ReadableStream<Uint8Array>, limit: number): Promise
   } catch (error) {
     await reader.cancel().catch(() => undefined);
     if (error instanceof HttpRefusal) throw error;
-    throw new HttpRefusal(400, 'BAD_REQUEST', 'The request body could not be read.');
+    throw unreadable();
   }
-}
-
-function tooLarge(limit: number): HttpRefusal {
-  return new HttpRefusal(413, 'PAYLOAD_TOO_LARGE', `The request body exceeds ${limit} bytes.`);
 }
 
 /**

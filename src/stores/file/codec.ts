@@ -10,7 +10,8 @@ import type { DeskEvent } from '../../model/events.js';
  * just as the live one did.
  */
 const REF = '$put';
-const putKinds = ['customers', 'conversations', 'messages', 'merges'] as const;
+/** The record lists of a batch written as puts, in the order the journal refers to them. */
+export const putKinds = ['customers', 'conversations', 'messages', 'merges'] as const;
 type PutKind = (typeof putKinds)[number];
 
 function referencedEvents(batch: WriteBatch): DeskEvent[] | undefined {

@@ -12,7 +12,7 @@ import { StorageError } from '../../model/errors.js';
 import type { LoggedEvent } from '../../model/events.js';
 import type { Conversation, Customer, MergeRecord, Message } from '../../model/records.js';
 import { MemoryState } from '../memory/state.js';
-import { encodeBatch } from './codec.js';
+import { encodeBatch, putKinds } from './codec.js';
 import { type Group, type JournalStats, JournalWriter, MAX_BATCH, type PendingKey } from './journal.js';
 import { readLayout } from './layout.js';
 import { acquireLock, releaseLock } from './lock.js';
@@ -38,14 +38,12 @@ export interface FileStoreConfig {
  */
 function keysOf(batch: WriteBatch): PendingKey[] {
   const keys: PendingKey[] = [];
-  for (const kind of RECORD_KINDS) for (const put of batch[kind] ?? []) keys.push(put.record);
+  for (const kind of putKinds) for (const put of batch[kind] ?? []) keys.push(put.record);
   for (const entry of batch.outbox ?? []) keys.push(entry);
   for (const id of batch.outboxDone ?? []) keys.push(id);
   for (const event of batch.events ?? []) keys.push(event);
   return keys;
 }
-
-const RECORD_KINDS = ['customers', 'conversations', 'messages', 'merges'] as const;
 
 /**
  * The file store: a `MemoryState` (the memory store's state and indexes) made durable by a
