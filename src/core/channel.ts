@@ -30,7 +30,10 @@ export interface ChannelCapabilities {
   replyWindowMs?: number;
   /** The channel sends pre-approved templates (`template` parts). */
   templates?: boolean;
-  /** Longest text the provider accepts in one message. */
+  /**
+   * Longest text the provider accepts in one message. `desk.reply` refuses a longer text part on
+   * this channel by policy (and follows the fallback chain), before anything is queued.
+   */
   maxTextLength?: number;
   /** Identity kinds this channel can address a customer by, in order of preference. */
   recipientKinds: readonly Identity['kind'][];

@@ -109,6 +109,11 @@ function route(
   const { capabilities } = adapter;
   const unsupported = parts.find((part) => !capabilities.parts.includes(part.type));
   if (unsupported) return `channel "${channel}" cannot send ${unsupported.type} parts`;
+  const max = capabilities.maxTextLength;
+  const long =
+    max === undefined ? undefined : parts.find((part) => part.type === 'text' && part.text.length > max);
+  if (long?.type === 'text')
+    return `channel "${channel}" accepts at most ${max} characters of text; this reply has ${long.text.length}`;
   const to = recipientFor(customer, channel, capabilities.recipientKinds);
   if (!to)
     return `the customer has no ${capabilities.recipientKinds.join('/') || 'addressable'} identity for channel "${channel}"`;

@@ -135,6 +135,9 @@ export interface Store {
    */
   watch?(listener: (events: LoggedEvent[]) => void): () => void;
 
-  /** Releases files, connections and locks. The store is unusable afterwards. */
+  /**
+   * Releases files, connections and locks. The store is unusable afterwards: a commit or an outbox
+   * claim then fails with a `StorageError`.
+   */
   close(): Promise<void>;
 }

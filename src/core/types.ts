@@ -69,7 +69,10 @@ export interface DeskOptions {
     /** First backoff between outbox attempts in ms (doubles, with jitter). Default 1 000. */
     retryBaseMs?: number;
   };
-  /** Fallback channel chain per channel kind or id, e.g. `{ whatsapp: ['sms', 'email'] }`. */
+  /**
+   * Fallback chain per channel: keyed by a channel id or kind, listing channel ids (the ids the
+   * adapters were registered with), e.g. `{ whatsapp: ['twilio-sms', 'postmark'] }`.
+   */
   fallback?: Record<string, string[]>;
 }
 

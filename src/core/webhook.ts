@@ -57,7 +57,6 @@ const statusByCode: Record<ThreadlineError['code'], number> = {
   POLICY: 422,
   STORAGE: 503,
   DELIVERY: 500,
-  CLOSED: 503,
 };
 
 /** An answer to a webhook before it becomes a `Response` (or is written to a node:http response). */
@@ -129,7 +128,7 @@ function errorAnswer(error: unknown, logger: Pick<Logger, 'error'>): WebhookAnsw
 /**
  * Maps an error to the response a webhook caller gets: `HttpRefusal` keeps its status;
  * `ValidationError` 400 (naming `field`), `SignatureError` 401, `NotFoundError` 404,
- * `ConflictError` 409, `PolicyError` 422, `StorageError` and `CLOSED` 503; anything else 500
+ * `ConflictError` 409, `PolicyError` 422, `StorageError` 503 (with `Retry-After`); anything else 500
  * with a generic message, logged through `logger` (the stack never reaches the caller).
  */
 export function errorToResponse(error: unknown, logger: Pick<Logger, 'error'> = console): Response {

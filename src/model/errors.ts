@@ -8,8 +8,7 @@ export type ErrorCode =
   | 'POLICY'
   | 'SIGNATURE'
   | 'STORAGE'
-  | 'DELIVERY'
-  | 'CLOSED';
+  | 'DELIVERY';
 
 /**
  * Base class of every error Threadline throws. `code` is stable across releases; guard with

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Awaitable, Store } from '../core/store.js';
-import { ConflictError } from '../model/errors.js';
+import { ConflictError, StorageError } from '../model/errors.js';
 import { identityKey } from '../model/identity.js';
 import type { Customer } from '../model/records.js';
 import { makeConversation, makeCustomer, makeEvent, makeMessage } from './records.js';
@@ -319,6 +319,17 @@ const cases: Record<string, Case> = {
     await store.commit({ merges: [{ record: merge, expectedVersion: null }] });
     await expectConflict(() => store.commit({ merges: [{ record: merge, expectedVersion: null }] }));
     expect(await (await reopened()).getMerge('merge-1')).toEqual(merge);
+  },
+  'a closed store refuses commits and outbox claims with a StorageError': async ({ store }) => {
+    const { conversation } = await seed(store);
+    await store.close();
+    const message = makeMessage(conversation, 0);
+    await expect(
+      (async () => store.commit({ messages: [{ record: message, expectedVersion: null }] }))(),
+    ).rejects.toBeInstanceOf(StorageError);
+    await expect(
+      (async () => store.claimOutbox({ limit: 1, leaseMs: 1_000, owner: 'contract', now: Date.now() }))(),
+    ).rejects.toBeInstanceOf(StorageError);
   },
 };
 

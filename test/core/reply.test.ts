@@ -8,7 +8,7 @@ import { DAY, email, HOUR, sms, testDesk, whatsapp } from './helpers.js';
 function recordingAdapter(
   id: string,
   kind: ChannelAdapter['kind'],
-  options: { windowMs?: number; outcomes?: (Error | 'ok')[] } = {},
+  options: { windowMs?: number; maxTextLength?: number; outcomes?: (Error | 'ok')[] } = {},
 ) {
   const sent: OutboundDelivery[] = [];
   const outcomes = [...(options.outcomes ?? [])];
@@ -19,6 +19,7 @@ function recordingAdapter(
       parts: ['text', 'template'],
       recipientKinds: kind === 'email' ? ['email'] : kind === 'whatsapp' ? ['whatsapp', 'phone'] : ['phone'],
       ...(options.windowMs ? { replyWindowMs: options.windowMs, templates: true } : {}),
+      ...(options.maxTextLength ? { maxTextLength: options.maxTextLength } : {}),
     },
     verify: async () => {},
     parse: () => [],
@@ -89,6 +90,22 @@ describe('reply and the outbox', () => {
     advance(2 * DAY);
     const message = await desk.reply(conversation.id, { text: 'we shipped it' });
     expect(message.channel).toBe('sms');
+  });
+
+  it("refuses a text past the channel's maxTextLength before queueing, and falls back on it", async () => {
+    const smsA = recordingAdapter('sms', 'sms', { maxTextLength: 1600 });
+    const mailA = recordingAdapter('email', 'email');
+    const { desk } = deskWith([smsA.adapter, mailA.adapter]);
+    const { conversation, customer } = await desk.receive(sms('+14155550100'));
+    const atLimit = await desk.reply(conversation.id, { text: 'x'.repeat(1600) });
+    expect(atLimit.channel).toBe('sms');
+    const error = await desk.reply(conversation.id, { text: 'y'.repeat(1601) }).catch((e) => e);
+    expect(error).toBeInstanceOf(PolicyError);
+    expect(error.message).toBe('channel "sms" accepts at most 1600 characters of text; this reply has 1601');
+    expect((await desk.store.listOutbox()).map((e) => e.messageId)).toEqual([atLimit.id]);
+    await desk.identify(customer.id, { kind: 'email', value: 'ann@example.com', verified: true });
+    const long = await desk.reply(conversation.id, { text: 'z'.repeat(5000), fallback: ['email'] });
+    expect(long.channel).toBe('email');
   });
 
   it('retries retryable failures with backoff, and fails for good on a final one, then falls back', async () => {

@@ -221,4 +221,26 @@ describe('webhook statuses over node:http', () => {
     expect(logged[0]?.[0]).toBe('threadline webhook: unexpected error');
     expect(String((logged[0]?.[1] as Error | undefined)?.message)).toMatch(/secret-internal/);
   });
+
+  it('answers 503 with Retry-After once the desk is closed, on the default memory store too', async () => {
+    const closing = createDesk({ store: memoryStore(), channels: [webform({ secret })], logger });
+    const handler = createWebhookHandler(closing, { logger });
+    await closing.close();
+    const body = JSON.stringify({ email: 'ann@example.com', message: 'Hello?' });
+    const response = await handler(
+      new Request('https://support.example.com/webhooks/webform', {
+        method: 'POST',
+        body,
+        headers: {
+          'content-type': 'application/json',
+          'x-threadline-signature': await signBody(secret, body),
+        },
+      }),
+    );
+    expect(response.headers.get('retry-after')).toBe('5');
+    await expectError(response, 503, {
+      code: 'STORAGE',
+      message: 'The service is temporarily unavailable; retry later.',
+    });
+  });
 });

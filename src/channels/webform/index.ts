@@ -69,7 +69,8 @@ function settingsOf(options: WebformOptions, id: string): WebformSettings {
  * Every field lands in a `form` part in order; the message field also becomes a text part; the
  * email and phone fields become unverified identities (a form proves nothing), the first present
  * being the sender. Replies cannot go back through a form: `send` throws `PolicyError`, so give
- * the desk a fallback (`fallback: { webform: ['email'] }`) to answer by email.
+ * the desk a fallback chain to an email channel by its id (`fallback: { webform: ['postmark'] }`)
+ * to answer by email.
  *
  * @throws ValidationError when an option is malformed (a secret shorter than 16 characters).
  * @example
@@ -95,7 +96,7 @@ export function webform(options: WebformOptions = {}): ChannelAdapter {
     },
     async send(): Promise<SendResult> {
       throw new PolicyError(
-        `${id}: a web form cannot be replied to on its channel; reply by email (set the desk's fallback, e.g. { webform: ['email'] })`,
+        `${id}: a web form cannot be replied to on its channel; reply by email (set the desk's fallback to your email channel's id, e.g. { webform: ['postmark'] })`,
       );
     },
   };

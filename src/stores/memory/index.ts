@@ -7,6 +7,7 @@ import type {
   Store,
   WriteBatch,
 } from '../../core/store.js';
+import { StorageError } from '../../model/errors.js';
 import type { LoggedEvent } from '../../model/events.js';
 import type { Conversation, Customer, MergeRecord, Message } from '../../model/records.js';
 import { MemoryState } from './state.js';
@@ -34,7 +35,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
   const state = new MemoryState(options.eventRetention ?? 10_000);
   let closed = false;
   const open = () => {
-    if (closed) throw new Error('memory store is closed');
+    if (closed) throw new StorageError('memory store is closed');
   };
   return {
     name: 'memory',
