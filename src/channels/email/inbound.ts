@@ -94,10 +94,14 @@ function buildMeta(email: ParsedEmail, original: string | undefined): Record<str
   return meta;
 }
 
+/**
+ * The Date header as an ISO time, or undefined when it does not parse or lies before 1970: the
+ * sender's clock wrote it, and the desk refuses such a time, which would refuse the whole email.
+ */
 function createdAt(date: string | undefined): string | undefined {
   if (!date) return undefined;
   const ms = Date.parse(date);
-  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+  return Number.isNaN(ms) || ms < 0 ? undefined : new Date(ms).toISOString();
 }
 
 /**

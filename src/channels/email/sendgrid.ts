@@ -89,8 +89,9 @@ function parsedAttachments(form: FormBody): EmailAttachment[] {
 
 function sendgridEmail(id: string, form: FormBody, binary: boolean): ParsedEmail {
   const { fields } = form;
-  const charsets = jsonRecord(fields.charsets) as Record<string, string | undefined>;
-  const field = (name: string) => inCharset(fields[name], charsets[name], binary);
+  const charsets = jsonRecord(fields.charsets);
+  const charsetOf = (name: string) => (typeof charsets[name] === 'string' ? charsets[name] : undefined);
+  const field = (name: string) => inCharset(fields[name], charsetOf(name), binary);
   const mime = fields.email !== undefined ? parseMime(fields.email) : undefined;
   const headers = mime?.headers ?? parseHeaderBlock(fields.headers ?? '');
   const from = parseAddress(field('from') ?? '');

@@ -17,12 +17,13 @@ type Path = PropertyKey[];
 type Meta = Record<string, Json>;
 
 const mediaTypes = new Set(['image', 'audio', 'video', 'document', 'sticker']);
-const statusMap: Record<string, StatusUpdate['status'] | undefined> = {
-  sent: 'sent',
-  delivered: 'delivered',
-  read: 'read',
-  failed: 'failed',
-};
+/** WhatsApp statuses reported; a Map, so a status named `constructor` finds nothing on Object.prototype. */
+const statusMap = new Map<string, StatusUpdate['status']>([
+  ['sent', 'sent'],
+  ['delivered', 'delivered'],
+  ['read', 'read'],
+  ['failed', 'failed'],
+]);
 
 /**
  * Turns a WhatsApp Cloud API webhook body into events: one `message` event per
@@ -126,7 +127,7 @@ function partsOf(channel: string, message: WaMessage, path: Path): { parts: Part
     case 'button': {
       const button = need('button');
       if (button.payload) meta.buttonPayload = button.payload;
-      return { parts: [textPart(button.text, button.payload ?? '(button)')], meta };
+      return { parts: [textPart(button.text, button.payload || '(button)')], meta };
     }
     case 'reaction': {
       const { message_id, emoji = '' } = need('reaction');
@@ -194,7 +195,7 @@ function unsupportedParts(message: WaMessage, meta: Meta): { parts: Part[]; meta
 }
 
 function toStatus(channel: string, status: WaStatus): StatusUpdate | undefined {
-  const mapped = statusMap[status.status];
+  const mapped = statusMap.get(status.status);
   if (!mapped) return undefined;
   const update: StatusUpdate = { channel, externalId: status.id, status: mapped };
   if (status.timestamp !== undefined) update.at = Number(status.timestamp) * 1000;

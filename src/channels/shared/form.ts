@@ -93,7 +93,7 @@ export async function parseMultipart(
   const files: MultipartFile[] = [];
   for (const [name, value] of form.entries()) {
     if (typeof value === 'string') {
-      if (!(name in fields)) fields[name] = value;
+      if (!Object.hasOwn(fields, name)) fields[name] = value;
     } else {
       files.push({ field: name, filename: value.name, contentType: value.type, size: value.size });
     }

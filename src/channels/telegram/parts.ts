@@ -1,4 +1,5 @@
-import type { IdentityInput } from '../../model/identity.js';
+import { ValidationError } from '../../model/errors.js';
+import { type IdentityInput, normalizePhone } from '../../model/identity.js';
 import type { MediaPart, Part } from '../../model/parts.js';
 import type { TelegramMessage } from './schema.js';
 
@@ -52,6 +53,19 @@ function e164(phone: string): string {
 }
 
 /**
+ * The shared number as a phone identity value, or undefined when it is no phone number the desk
+ * accepts (Telegram's anonymous +888 numbers): the contact part still carries it.
+ */
+function phoneIdentity(phone: string): string | undefined {
+  try {
+    return normalizePhone(e164(phone));
+  } catch (error) {
+    if (error instanceof ValidationError) return undefined;
+    throw error;
+  }
+}
+
+/**
  * Maps a message's content to parts and, when a user shares their own contact card, the
  * verified phone identity it proves (Telegram checks `contact.user_id` is that account's).
  */
@@ -76,7 +90,8 @@ export function contentOf(message: TelegramMessage): { parts: Part[]; identities
     const name = [contact.first_name, contact.last_name].filter(Boolean).join(' ') || contact.phone_number;
     parts.push({ type: 'contact', name, phones: [e164(contact.phone_number)] });
     if (contact.user_id !== undefined && contact.user_id === message.from?.id) {
-      identities.push({ kind: 'phone', value: e164(contact.phone_number), verified: true });
+      const phone = phoneIdentity(contact.phone_number);
+      if (phone) identities.push({ kind: 'phone', value: phone, verified: true });
     }
   }
   return { parts, identities };

@@ -23,9 +23,18 @@ function flattenJson(what: string, text: string): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const [key, item] of Object.entries(value)) {
     if (item === null || item === undefined) continue;
-    fields[key] = typeof item === 'object' ? JSON.stringify(item) : String(item);
+    fields[key] = typeof item === 'object' ? nestedJson(what, key, item) : String(item);
   }
   return fields;
+}
+
+/** A nested value as JSON text; one too deep for `JSON.stringify` (a RangeError) is a ValidationError. */
+function nestedJson(what: string, key: string, item: object): string {
+  try {
+    return JSON.stringify(item);
+  } catch (cause) {
+    throw new ValidationError(what, [{ path: [key], message: 'nested too deeply' }], { cause });
+  }
 }
 
 function queryOf(url: string): Record<string, string> {

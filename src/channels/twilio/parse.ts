@@ -15,15 +15,18 @@ type Fields = Record<string, string | undefined>;
 
 const what = 'Twilio messaging webhook';
 
-/** Twilio message statuses mapped to Threadline's; absent ones (queued, accepted, sending, ...) are not reported. */
-const statusMap: Record<string, StatusUpdate['status']> = {
-  sent: 'sent',
-  delivered: 'delivered',
-  read: 'read',
-  undelivered: 'failed',
-  failed: 'failed',
-  canceled: 'failed',
-};
+/**
+ * Twilio message statuses mapped to Threadline's; absent ones (queued, accepted, sending, ...) are
+ * not reported. A Map, so that a status such as `constructor` finds nothing on Object.prototype.
+ */
+const statusMap = new Map<string, StatusUpdate['status']>([
+  ['sent', 'sent'],
+  ['delivered', 'delivered'],
+  ['read', 'read'],
+  ['undelivered', 'failed'],
+  ['failed', 'failed'],
+  ['canceled', 'failed'],
+]);
 
 /** Whether a messaging webhook is an incoming message (`received`) rather than a status callback. */
 export function isIncomingMessage(fields: Fields): boolean {
@@ -119,7 +122,7 @@ function messageEvent(context: ParseContext, fields: Fields): InboundEvent[] {
 
 function statusEvent(context: ParseContext, fields: Fields): InboundEvent[] {
   const twilioStatus = fields.MessageStatus ?? fields.SmsStatus ?? '';
-  const status = statusMap[twilioStatus];
+  const status = statusMap.get(twilioStatus);
   if (!status) return [];
   const externalId = firstField(fields, 'MessageSid', 'SmsSid');
   if (!externalId)
