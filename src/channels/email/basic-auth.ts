@@ -1,5 +1,5 @@
 import type { RawRequest } from '../../core/channel.js';
-import { SignatureError } from '../../model/errors.js';
+import { SignatureError, ValidationError } from '../../model/errors.js';
 import { timingSafeEqual } from '../shared/signature.js';
 
 /** HTTP Basic credentials the provider sends because they are embedded in the webhook URL. */
@@ -15,10 +15,12 @@ function encodeCredentials({ username, password }: BasicAuthCredentials): string
   return btoa(binary);
 }
 
-/** Throws a TypeError at construction when credentials are configured but empty. */
+/** Throws a ValidationError at construction when credentials are configured but empty. */
 export function checkCredentials(channel: string, credentials: BasicAuthCredentials | undefined): void {
   if (credentials && (!credentials.username || !credentials.password)) {
-    throw new TypeError(`${channel}: basicAuth needs a non-empty username and password`);
+    throw new ValidationError(`${channel} options`, [
+      { path: ['basicAuth'], message: 'needs a non-empty username and password' },
+    ]);
   }
 }
 

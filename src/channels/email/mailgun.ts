@@ -2,7 +2,7 @@ import type { ChannelAdapter, OutboundDelivery, RawRequest, SendResult } from '.
 import { DeliveryError, SignatureError, ValidationError } from '../../model/errors.js';
 import type { InboundEvent } from '../../model/inbound.js';
 import { createProviderClient, type DeliveryOptions, deliver } from '../shared/provider-client.js';
-import { assertFresh, assertSignature, hmacText } from '../shared/signature.js';
+import { assertFresh, assertSignature, hmacText, sha256, toHex } from '../shared/signature.js';
 import { formatAddress, parseAddress } from './address.js';
 import { emailCapabilities, INBOUND_EMAIL_MAX_BYTES } from './capabilities.js';
 import { type FormBody, readFormBody } from './form-body.js';
@@ -10,7 +10,7 @@ import { type HeaderList, stripAngles, threadHeaders } from './headers.js';
 import { type EmailAttachment, emailToEvent, type ParsedEmail } from './inbound.js';
 import { parseMime } from './mime.js';
 import { describeErrorBody } from './provider-errors.js';
-import { checkSenderOptions, composeEmail, type EmailSenderOptions } from './send.js';
+import { checkSenderOptions, composeEmail, type EmailSenderOptions, optionError } from './send.js';
 import { mailgunAuthPass } from './sender-auth.js';
 import { TokenCache } from './token-cache.js';
 
@@ -22,7 +22,10 @@ export interface MailgunOptions extends EmailSenderOptions, DeliveryOptions {
   signingKey: string;
   /** Replay window for the signed `timestamp`, in seconds. Default 300. */
   toleranceSec?: number;
-  /** Remember this many recent tokens and refuse a second use of one. Default 10 000; 0 turns it off. */
+  /**
+   * Remember this many recent tokens and refuse a second use of one with another body (the same
+   * body again is a retry of the delivery). Default 10 000; 0 turns it off.
+   */
   tokenCacheSize?: number;
   /** Epoch-ms clock for the replay window. Default `Date.now`. */
   clock?: () => number;
@@ -115,19 +118,20 @@ async function verifyMailgun(
   const expected = await hmacText('SHA-256', options.signingKey, timestamp + token, 'hex');
   assertSignature(id, signature?.toLowerCase(), [expected]);
   assertFresh(id, Number(timestamp), (options.clock ?? Date.now)(), options.toleranceSec ?? 300);
-  if (!tokens.add(token)) throw new SignatureError(`${id}: token already used (replayed request)`);
+  if (!tokens.add(token, toHex(await sha256(raw.body))))
+    throw new SignatureError(`${id}: token already used with another body (replayed signature)`);
 }
 
 /**
  * A Mailgun inbound routes channel (kind `email`, default id `mailgun`): verifies the route
  * POST's `signature` (hex HMAC-SHA256 of `timestamp + token` with the signing key), its replay
- * window and token reuse; parses parsed and raw-MIME (`body-mime`) posts, multipart or
+ * window and token reuse on another body (a retry of the same delivery passes, and is stored once); parses parsed and raw-MIME (`body-mime`) posts, multipart or
  * urlencoded; sends through `/v3/{domain}/messages`, whose returned id is the `externalId`.
- * Throws `TypeError` for invalid options (a missing `signingKey`).
+ * Throws `ValidationError` for invalid options (a missing `signingKey`).
  */
 export function mailgunInbound(options: MailgunOptions): ChannelAdapter {
   const id = options.id ?? 'mailgun';
-  if (!options.signingKey) throw new TypeError(`${id}: signingKey is required`);
+  if (!options.signingKey) throw optionError(id, ['signingKey'], 'required');
   checkSenderOptions(id, options);
   const tokens = new TokenCache(options.tokenCacheSize ?? 10_000);
   const credentials = options.apiKey ? btoa(`api:${options.apiKey}`) : undefined;

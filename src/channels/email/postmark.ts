@@ -124,7 +124,7 @@ function parsePostmark(id: string, raw: RawRequest): InboundEvent[] {
  * auth credentials embedded in the webhook URL (constant-time; accepts all when `basicAuth` is
  * not set), parses Postmark's inbound JSON into one message event, and sends replies through
  * Postmark's `/email` API with our own Message-ID, which becomes the `externalId`.
- * Throws `TypeError` for invalid options.
+ * Throws `ValidationError` for invalid options.
  */
 export function postmarkInbound(options: PostmarkOptions = {}): ChannelAdapter {
   const id = options.id ?? 'postmark';

@@ -1,5 +1,5 @@
 import type { OutboundDelivery } from '../../core/channel.js';
-import { DeliveryError } from '../../model/errors.js';
+import { DeliveryError, ValidationError } from '../../model/errors.js';
 import type { Part } from '../../model/parts.js';
 import { type EmailAddress, parseAddress } from './address.js';
 import { stripAngles } from './headers.js';
@@ -35,15 +35,22 @@ export interface ComposedEmail {
   references: string[];
 }
 
-/** Validates sender options at construction; throws TypeError naming the channel and option. */
+/** A malformed option of an email channel, as the other adapters report theirs. */
+export function optionError(channel: string, path: PropertyKey[], message: string): ValidationError {
+  return new ValidationError(`${channel} options`, [{ path, message }]);
+}
+
+/** Validates sender options at construction; throws ValidationError naming the option. */
 export function checkSenderOptions(channel: string, options: EmailSenderOptions): void {
   if (options.from && !parseAddress(options.from.address)) {
-    throw new TypeError(
-      `${channel}: from.address is not an email address: ${JSON.stringify(options.from.address)}`,
+    throw optionError(
+      channel,
+      ['from', 'address'],
+      `not an email address: ${JSON.stringify(options.from.address)}`,
     );
   }
   if (options.domain !== undefined && !/^[^\s@<>]+$/.test(options.domain)) {
-    throw new TypeError(`${channel}: domain must be a bare domain name`);
+    throw optionError(channel, ['domain'], 'must be a bare domain name');
   }
 }
 

@@ -13,7 +13,7 @@ import { parseHeaderBlock, stripAngles, threadHeaders } from './headers.js';
 import { type EmailAttachment, emailToEvent, type ParsedEmail } from './inbound.js';
 import { parseMime } from './mime.js';
 import { describeErrorBody } from './provider-errors.js';
-import { checkSenderOptions, composeEmail, type EmailSenderOptions } from './send.js';
+import { checkSenderOptions, composeEmail, type EmailSenderOptions, optionError } from './send.js';
 import { sendgridAuthPass } from './sender-auth.js';
 
 /** Options of {@link sendgridInbound}. */
@@ -142,14 +142,14 @@ async function verifySendgrid(id: string, raw: RawRequest, options: SendgridOpti
  * A SendGrid Inbound Parse channel (kind `email`, default id `sendgrid`): parsed mode and raw
  * mode (`email` field, read with a small MIME reader); verifies Basic auth from the destination
  * URL and, when `signature` is set, SendGrid's ECDSA signature; sends through `/v3/mail/send`
- * with our Message-ID (the `externalId`). Throws `TypeError` for invalid options.
+ * with our Message-ID (the `externalId`). Throws `ValidationError` for invalid options.
  */
 export function sendgridInbound(options: SendgridOptions = {}): ChannelAdapter {
   const id = options.id ?? 'sendgrid';
   checkCredentials(id, options.basicAuth);
   checkSenderOptions(id, options);
   if (options.signature && !options.signature.publicKey)
-    throw new TypeError(`${id}: signature.publicKey is empty`);
+    throw optionError(id, ['signature', 'publicKey'], 'must not be empty');
   const client = createProviderClient({
     ...options,
     channel: id,

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { postmarkInbound } from '../../../src/channels/email/index.js';
+import { mailgunInbound, postmarkInbound, sendgridInbound } from '../../../src/channels/email/index.js';
 import { SignatureError, ValidationError } from '../../../src/model/errors.js';
 import { fixture, rawRequest, samplesDir } from './helpers.js';
 
@@ -35,8 +35,21 @@ describe('postmarkInbound verify', () => {
     await expect(postmarkInbound().verify(json(body))).resolves.toBeUndefined();
   });
 
-  it('refuses empty credentials at construction', () => {
-    expect(() => postmarkInbound({ basicAuth: { username: 'a', password: '' } })).toThrow(TypeError);
+  it('refuses empty credentials and malformed options at construction, naming the option', () => {
+    const fieldOf = (make: () => unknown) => {
+      try {
+        make();
+      } catch (error) {
+        expect(error).toBeInstanceOf(ValidationError);
+        return (error as ValidationError).field;
+      }
+      throw new Error('no error thrown');
+    };
+    expect(fieldOf(() => postmarkInbound({ basicAuth: { username: 'a', password: '' } }))).toBe('basicAuth');
+    expect(fieldOf(() => postmarkInbound({ from: { address: 'not-an-address' } }))).toBe('from.address');
+    expect(fieldOf(() => postmarkInbound({ domain: 'mail example.com' }))).toBe('domain');
+    expect(fieldOf(() => sendgridInbound({ signature: { publicKey: '' } }))).toBe('signature.publicKey');
+    expect(fieldOf(() => mailgunInbound({ signingKey: '' }))).toBe('signingKey');
   });
 });
 
