@@ -41,9 +41,11 @@ function channelKindOf(rt: Runtime, inbound: ParsedInboundMessage): ChannelKind 
 }
 
 /**
- * Provider times this close to now are taken as now: many carry whole seconds (an email's Date, a
- * call's Timestamp) or a skewed clock, and would sort a message before one received a moment
- * earlier. Older times are late deliveries or history imports, and keep their place.
+ * Provider times this close to now, or later than now, are taken as now: many carry whole seconds
+ * (an email's Date, a call's Timestamp) or a skewed clock, and would sort a message before one
+ * received a moment earlier; a time in the future (a sender's wrong clock, a forged Date header)
+ * would sort it after every message yet to come. Older times are late deliveries or history
+ * imports, and keep their place.
  */
 const PROVIDER_TIME_TOLERANCE_MS = 5_000;
 
@@ -53,7 +55,7 @@ function timeOf(inbound: ParsedInboundMessage, now: number): number {
   if (!Number.isFinite(at) || at < 0 || at > 8.64e15) {
     throw new ValidationError('inbound message', [{ path: ['createdAt'], message: 'not a valid time' }]);
   }
-  return Math.abs(now - at) <= PROVIDER_TIME_TOLERANCE_MS ? now : at;
+  return now - at <= PROVIDER_TIME_TOLERANCE_MS ? now : at;
 }
 
 /**

@@ -79,6 +79,12 @@ describe('receive', () => {
     expect(truncated.message.at).toBe(T0);
     const ahead = await desk.receive(sms('+14155550100', 'fast clock', { createdAt: T0 + 3_000 }));
     expect(ahead.message.at).toBe(T0);
+    // A time in the future would sort the message after everything yet to come: it is taken as now.
+    const future = await desk.receive(
+      sms('+14155550100', 'from 2100', { createdAt: '2100-01-01T00:00:00Z' }),
+    );
+    expect(future.message.at).toBe(T0);
+    expect(future.message.createdAt).toBe(new Date(T0).toISOString());
   });
 
   const bad: [string, unknown, string][] = [
