@@ -2,7 +2,10 @@ import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { StorageError } from '../../model/errors.js';
 import { inDir, LOCK_FILE } from './layout.js';
 
-/** Directories this process holds, so a lock with our own pid from a previous life is told apart. */
+/**
+ * Lock files this process holds or is taking, so a lock with our own pid from a previous life is
+ * told apart.
+ */
 const heldHere = new Set<string>();
 
 function isAlive(pid: number): boolean {
@@ -21,7 +24,7 @@ async function readOwner(path: string): Promise<number | undefined> {
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+    throw new StorageError(`file store: cannot read the lock ${path}`, { cause: error });
   }
 }
 
@@ -35,15 +38,26 @@ function refuse(dir: string, pid: number): never {
  * Takes the directory's lock: creates `LOCK` holding our pid. A lock whose pid is dead (or is our
  * own pid left by an earlier process that had it) is stale and taken over; a live one throws.
  *
- * @throws StorageError when another live process holds the directory.
+ * @throws StorageError when another live process, or another store of this process, holds the directory.
  */
 export async function acquireLock(dir: string, logger: { warn(message: string): void }): Promise<void> {
   const path = inDir(dir, LOCK_FILE);
+  // Claimed before the first await: a second open in this process, even a concurrent one, is refused
+  // here, so a lock file holding our pid can only be an earlier process's.
   if (heldHere.has(path)) refuse(dir, process.pid);
+  heldHere.add(path);
+  try {
+    await createLock(dir, path, logger);
+  } catch (error) {
+    heldHere.delete(path);
+    throw error;
+  }
+}
+
+async function createLock(dir: string, path: string, logger: { warn(message: string): void }): Promise<void> {
   for (let attempt = 0; attempt < 4; attempt++) {
     try {
       await writeFile(path, `${process.pid}\n`, { flag: 'wx' });
-      heldHere.add(path);
       return;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
@@ -59,7 +73,9 @@ export async function acquireLock(dir: string, logger: { warn(message: string): 
     if (owner !== undefined && owner !== process.pid && isAlive(owner)) refuse(dir, owner);
     logger.warn(`file store: taking over the stale lock of ${dir} (process ${owner ?? 'unknown'} is gone)`);
     await unlink(path).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw error;
+      if (error.code !== 'ENOENT') {
+        throw new StorageError(`file store: cannot remove the stale lock ${path}`, { cause: error });
+      }
     });
   }
   throw new StorageError(`file store: could not take the lock ${path} (it keeps reappearing)`);

@@ -59,6 +59,7 @@ export class FileStore implements Store {
   private readonly pending = new Map<PendingKey, Group>();
   private writer!: JournalWriter;
   private closed = false;
+  private closing: Promise<void> | undefined;
   private compaction: Promise<void> | undefined;
   private compactAt: number;
 
@@ -176,10 +177,17 @@ export class FileStore implements Store {
     return this.compaction;
   }
 
-  /** Waits for queued writes and a running compaction, then closes the journal and releases the lock. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /**
+   * Waits for queued writes and a running compaction, then closes the journal and releases the lock.
+   * Every call resolves only once that is done (a second call shares the first one's run).
+   */
+  close(): Promise<void> {
     this.closed = true;
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
     await this.compaction?.catch(() => {});
     await this.writer.close();
     await releaseLock(this.config.dir);
@@ -240,8 +248,15 @@ export class FileStore implements Store {
     const generation = this.writer.generation + 1;
     const snapshot = this.state.snapshot();
     await this.writer.cut();
-    await writeSnapshot(dir, generation, snapshot, fsync);
-    await removeBefore(dir, await readLayout(dir), generation, fsync);
+    try {
+      await writeSnapshot(dir, generation, snapshot, fsync);
+      await removeBefore(dir, await readLayout(dir), generation, fsync);
+    } catch (error) {
+      throw new StorageError(
+        `file store: compacting ${dir} into snapshot ${generation} failed; nothing is lost, the journals still hold every write`,
+        { cause: error },
+      );
+    }
     this.compactAt = this.writer.size + this.config.compactAfterBytes;
   }
 }

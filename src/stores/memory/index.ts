@@ -12,7 +12,13 @@ import type { LoggedEvent } from '../../model/events.js';
 import type { Conversation, Customer, MergeRecord, Message } from '../../model/records.js';
 import { MemoryState } from './state.js';
 
-export { MemoryState, type SnapshotList, type StateSnapshot, snapshotLists } from './state.js';
+export {
+  type FormerExternalId,
+  MemoryState,
+  type SnapshotList,
+  type StateSnapshot,
+  snapshotLists,
+} from './state.js';
 
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {

@@ -15,11 +15,19 @@ import { sameIdentityKey } from '../../model/identity-key.js';
 import type { Conversation, Customer, MergeRecord, Message } from '../../model/records.js';
 import { insertSorted, removeSorted, replaceSorted, sliceRange } from './sorted.js';
 
+/** A provider id that still finds a message which no longer carries it (see `putMessage`). */
+export interface FormerExternalId {
+  channel: string;
+  externalId: string;
+  messageId: string;
+}
+
 /** Everything a memory-resident store holds, as plain data (what a snapshot contains). */
 export interface StateSnapshot {
   customers: Customer[];
   conversations: Conversation[];
   messages: Message[];
+  formerExternalIds: FormerExternalId[];
   merges: MergeRecord[];
   outbox: OutboxEntry[];
   events: LoggedEvent[];
@@ -33,6 +41,7 @@ export const snapshotLists: readonly SnapshotList[] = [
   'customers',
   'conversations',
   'messages',
+  'formerExternalIds',
   'merges',
   'outbox',
   'events',
@@ -148,6 +157,11 @@ export class MemoryState {
   private readonly owners = new PairMap<CustomerSlot>();
   /** channel -> external id -> message. */
   private readonly byExternal = new PairMap<Message>();
+  /**
+   * Every channel and provider id ever left to find a message that dropped it (see `putMessage`):
+   * a snapshot lists the ones still so from these few, without a pass over every message.
+   */
+  private readonly droppedIds: [channel: string, externalId: string][] = [];
   /** Retained events; the cursor of `events[i]` is `firstSeq + i` (no per-event wrapper is kept). */
   private events: DeskEvent[] = [];
   private firstSeq = 1;
@@ -321,8 +335,12 @@ export class MemoryState {
     this.messages.set(record.id, record);
     if (record.externalId !== undefined) this.byExternal.set(record.channel, record.externalId, record);
     // A provider id the message no longer carries still finds it, as it did before the change.
-    if (previous?.externalId !== undefined && previous.externalId !== record.externalId) {
+    if (
+      previous?.externalId !== undefined &&
+      (previous.externalId !== record.externalId || previous.channel !== record.channel)
+    ) {
       this.byExternal.set(previous.channel, previous.externalId, record);
+      this.droppedIds.push([previous.channel, previous.externalId]);
     }
     const conversation =
       recent?.record?.id === record.conversationId ? recent : this.conversationSlot(record.conversationId);
@@ -350,9 +368,26 @@ export class MemoryState {
     return this.owners.get(brandId, key)?.record;
   }
 
-  /** A message by channel and provider id. */
+  /** A message by channel and provider id (one it no longer carries too). */
   messageByExternalId(channel: string, externalId: string): Message | undefined {
-    return this.byExternal.get(channel, externalId);
+    const message = this.byExternal.get(channel, externalId);
+    if (message === undefined || (message.externalId === externalId && message.channel === channel)) {
+      return message;
+    }
+    // A former id points at the record that dropped it; the message may have changed since.
+    return this.messages.get(message.id);
+  }
+
+  /** The provider ids that find a message which no longer carries them. */
+  private formerExternalIds(): FormerExternalId[] {
+    const former = new Map<string, FormerExternalId>();
+    for (const [channel, externalId] of this.droppedIds) {
+      const message = this.byExternal.get(channel, externalId);
+      if (message && (message.externalId !== externalId || message.channel !== channel)) {
+        former.set(channel + SEP + externalId, { channel, externalId, messageId: message.id });
+      }
+    }
+    return [...former.values()];
   }
 
   private messagesIn(scope: MessageScope): Message[] | undefined {
@@ -421,6 +456,7 @@ export class MemoryState {
       customers,
       conversations: this.allConversations.map((slot) => slot.record!),
       messages: [...this.messages.values()],
+      formerExternalIds: this.formerExternalIds(),
       merges: [...this.merges.values()],
       outbox: [...this.outbox.values()],
       events: this.events.map((event, i) => ({ cursor: String(this.firstSeq + i), event })),
@@ -456,8 +492,8 @@ export class MemoryState {
 
   /**
    * Loads one kind of a snapshot's records into a state being loaded: call it in snapshot order
-   * (customers, conversations, messages, merges, outbox, events) as records are read, so a large
-   * snapshot never needs all its parsed records at once; then {@link finishLoad}.
+   * (customers, conversations, messages, formerExternalIds, merges, outbox, events) as records are
+   * read, so a large snapshot never needs all its parsed records at once; then {@link finishLoad}.
    */
   loadRecords<K extends SnapshotList>(kind: K, records: StateSnapshot[K]): void {
     switch (kind) {
@@ -469,6 +505,14 @@ export class MemoryState {
         break;
       case 'messages':
         this.loadMessages(records as Message[]);
+        break;
+      case 'formerExternalIds':
+        for (const { channel, externalId, messageId } of records as FormerExternalId[]) {
+          const message = this.messages.get(messageId);
+          if (!message) continue;
+          this.byExternal.set(channel, externalId, message);
+          this.droppedIds.push([channel, externalId]);
+        }
         break;
       case 'merges':
         for (const record of records as MergeRecord[]) this.merges.set(record.id, record);
