@@ -1,3 +1,4 @@
+import { ConflictError } from '../model/errors.js';
 import type { DeskEvent, LoggedEvent } from '../model/events.js';
 import type { Conversation, ConversationStatus, Customer, MergeRecord, Message } from '../model/records.js';
 
@@ -43,6 +44,19 @@ export interface Put<T> {
   expectedVersion: number | null;
 }
 
+/**
+ * Throws `ConflictError` when one list of a batch puts the same record twice (the second put's
+ * version check cannot see the first): a check every driver runs before its version checks.
+ */
+export function assertPutOnce(what: string, puts: readonly Put<{ id: string }>[] | undefined): void {
+  if (!puts || puts.length < 2) return;
+  const ids = new Set<string>();
+  for (const { record } of puts) {
+    if (ids.has(record.id)) throw new ConflictError(`${what} ${record.id} is put twice in one batch`);
+    ids.add(record.id);
+  }
+}
+
 /** One pending outbound delivery. */
 export interface OutboxEntry {
   messageId: string;
@@ -57,9 +71,9 @@ export interface OutboxEntry {
 
 /**
  * One atomic change: every put and every event lands, or none does. A put whose
- * `expectedVersion` does not match, a message whose `channel`+`externalId` is taken, or an
- * identity (by `identityKey`) linked to a different live customer makes the whole batch throw
- * `ConflictError` and write nothing.
+ * `expectedVersion` does not match, a record put twice in one batch, a message whose
+ * `channel`+`externalId` is taken, or an identity (by `identityKey`) linked to a different live
+ * customer makes the whole batch throw `ConflictError` and write nothing.
  */
 export interface WriteBatch {
   customers?: Put<Customer>[];

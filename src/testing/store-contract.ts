@@ -320,6 +320,28 @@ const cases: Record<string, Case> = {
     await expectConflict(() => store.commit({ merges: [{ record: merge, expectedVersion: null }] }));
     expect(await (await reopened()).getMerge('merge-1')).toEqual(merge);
   },
+  'a record put twice in one batch is a conflict and the batch writes nothing': async ({
+    store,
+    reopened,
+  }) => {
+    const { conversation } = await seed(store);
+    const message = makeMessage(conversation, 0);
+    const twice = { ...message, externalId: undefined };
+    const other = makeMessage(conversation, 1);
+    await expectConflict(() =>
+      store.commit({
+        messages: [
+          { record: other, expectedVersion: null },
+          { record: twice, expectedVersion: null },
+          { record: { ...twice, version: 2 }, expectedVersion: null },
+        ],
+      }),
+    );
+    const s = await reopened();
+    expect(await s.getMessage(other.id)).toBeUndefined();
+    expect(await s.getMessage(message.id)).toBeUndefined();
+    expect(await s.countMessages({ conversationId: conversation.id })).toBe(0);
+  },
   'a closed store refuses commits and outbox claims with a StorageError': async ({ store }) => {
     const { conversation } = await seed(store);
     await store.close();

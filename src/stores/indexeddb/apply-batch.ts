@@ -1,4 +1,4 @@
-import type { Put, WriteBatch } from '../../core/store.js';
+import { assertPutOnce, type Put, type WriteBatch } from '../../core/store.js';
 import { ConflictError } from '../../model/errors.js';
 import type { LoggedEvent } from '../../model/events.js';
 import { identityKey } from '../../model/identity-key.js';
@@ -69,6 +69,7 @@ function checkVersions<T extends { id: string; version: number }>(
   puts: Put<T>[] | undefined,
   view: TransactionView,
 ): void {
+  assertPutOnce(what, puts);
   for (const { record, expectedVersion } of puts ?? []) {
     const existing = view.get<T>(recordKeys[what](record.id));
     if (expectedVersion === null ? existing !== undefined : existing?.version !== expectedVersion) {

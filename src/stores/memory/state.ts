@@ -1,12 +1,13 @@
 import { comparePositions } from '../../core/cursor.js';
-import type {
-  ClaimOptions,
-  ConversationQuery,
-  MessageScope,
-  OutboxEntry,
-  Put,
-  Range,
-  WriteBatch,
+import {
+  assertPutOnce,
+  type ClaimOptions,
+  type ConversationQuery,
+  type MessageScope,
+  type OutboxEntry,
+  type Put,
+  type Range,
+  type WriteBatch,
 } from '../../core/store.js';
 import { ConflictError } from '../../model/errors.js';
 import type { DeskEvent, LoggedEvent } from '../../model/events.js';
@@ -182,6 +183,10 @@ export class MemoryState {
 
   /** Throws ConflictError if the batch cannot apply; changes nothing. */
   check(batch: WriteBatch): void {
+    assertPutOnce('customer', batch.customers);
+    assertPutOnce('conversation', batch.conversations);
+    assertPutOnce('message', batch.messages);
+    assertPutOnce('merge', batch.merges);
     if (batch.customers) {
       for (const put of batch.customers) checkVersion('customer', put, this.customer(put.record.id));
     }
