@@ -4,7 +4,10 @@ import type { Step } from './flow.js';
 import type { Runtime } from './runtime.js';
 import type { ConversationQuery } from './store.js';
 
-const ACTIVE: ReadonlySet<ConversationStatus> = new Set(['open', 'pending', 'snoozed']);
+const ACTIVE_STATUSES: ConversationStatus[] = ['open', 'pending', 'snoozed'];
+const ACTIVE: ReadonlySet<ConversationStatus> = new Set(ACTIVE_STATUSES);
+/** Every status a message can continue (a closed conversation never is). */
+const JOINABLE_STATUSES: ConversationStatus[] = [...ACTIVE_STATUSES, 'resolved'];
 /** How many of a customer's newest conversations continuity looks at. */
 const CANDIDATES = 25;
 
@@ -70,9 +73,30 @@ export function* namedConversation(
   return undefined;
 }
 
-/** The query for the conversations continuity chooses from: the customer's newest. */
-export function candidatesOf(customer: Customer): ConversationQuery {
-  return { customerId: customer.id, brandId: customer.brandId, limit: CANDIDATES };
+/** The query for the conversations continuity chooses from: the customer's newest in these statuses. */
+export function candidatesOf(customer: Customer, status: ConversationStatus[]): ConversationQuery {
+  return { customerId: customer.id, brandId: customer.brandId, status, limit: CANDIDATES };
+}
+
+/**
+ * The conversation a message continues by the continuity policy (a {@link Step}). One read lists
+ * the customer's conversations that are not closed; when there are more than one read holds, the
+ * newest active and the newest resolved ones are read apart, so that long resolved ones never
+ * crowd out an older conversation that is still open (one an email reply reopened, or an agent did).
+ */
+export function* continuedConversation(
+  rt: Runtime,
+  customer: Customer,
+  channel: string,
+  at: number,
+): Step<Conversation | undefined> {
+  const all = (yield rt.store.listConversations(candidatesOf(customer, JOINABLE_STATUSES))) as Conversation[];
+  if (all.length < CANDIDATES) return chooseConversation(rt, all, channel, at);
+  const active = (yield rt.store.listConversations(
+    candidatesOf(customer, ACTIVE_STATUSES),
+  )) as Conversation[];
+  const resolved = (yield rt.store.listConversations(candidatesOf(customer, ['resolved']))) as Conversation[];
+  return chooseConversation(rt, [...active, ...resolved], channel, at);
 }
 
 /**

@@ -3,7 +3,15 @@ import { ConflictError, NotFoundError } from '../model/errors.js';
 import type { Changes } from '../model/events.js';
 import { type Conversation, ConversationStatus, Priority } from '../model/records.js';
 import { emptyPage } from './paging.js';
-import { commitAndEmit, iso, makeEvent, parseInput, type Runtime, withConflictRetry } from './runtime.js';
+import {
+  commitAndEmit,
+  iso,
+  makeEvent,
+  parseInput,
+  type Runtime,
+  resolveCustomer,
+  withConflictRetry,
+} from './runtime.js';
 import type { ConversationPatch, Page } from './types.js';
 
 const Patch = z.strictObject({
@@ -13,7 +21,12 @@ const Patch = z.strictObject({
   tags: z.array(z.string().min(1).max(128)).max(100).optional(),
   priority: Priority.optional(),
   subject: z.string().max(1024).nullable().optional(),
-  snoozedUntil: z.iso.datetime().nullable().optional(),
+  /** Any ISO time with a zone (`Z` or an offset), stored as UTC like every other time. */
+  snoozedUntil: z.iso
+    .datetime({ offset: true })
+    .transform((value) => new Date(value).toISOString())
+    .nullable()
+    .optional(),
 });
 
 const nullable = ['assigneeId', 'teamId', 'subject', 'snoozedUntil'] as const;
@@ -40,13 +53,12 @@ function applyPatch(conversation: Conversation, patch: z.output<typeof Patch>, n
     if (patch.status !== 'snoozed') delete next.snoozedUntil;
   }
   const changes: Changes<Conversation> = {};
-  for (const key of Object.keys(next) as (keyof Conversation)[]) {
+  // Keys of both records: a field the patch removed (resolvedAt on reopening) changed too.
+  const keys = new Set([...Object.keys(conversation), ...Object.keys(next)]) as Set<keyof Conversation>;
+  for (const key of keys) {
     if (JSON.stringify(next[key]) !== JSON.stringify(conversation[key]))
       (changes as Record<string, unknown>)[key] = { from: conversation[key], to: next[key] };
   }
-  for (const key of nullable)
-    if (conversation[key] !== undefined && next[key] === undefined)
-      (changes as Record<string, unknown>)[key] = { from: conversation[key], to: undefined };
   return { next, changes };
 }
 
@@ -94,7 +106,13 @@ const ListQuery = z.object({
   before: z.string().optional(),
 });
 
-/** `desk.conversations.list`: newest first, paged by id. */
+/** The id whose conversations a customer id lists: a merged-away customer's are the survivor's. */
+async function survivorId(rt: Runtime, id: string): Promise<string> {
+  const customer = await rt.store.getCustomer(id);
+  return customer?.mergedInto === undefined ? id : (await resolveCustomer(rt, id)).id;
+}
+
+/** `desk.conversations.list`: newest first, paged by id; a merged-away customer id lists the survivor's. */
 export async function listConversations(
   rt: Runtime,
   raw: z.input<typeof ListQuery> = {},
@@ -102,7 +120,7 @@ export async function listConversations(
   const query = parseInput(ListQuery, raw, 'conversation query');
   const limit = query.limit ?? 50;
   const rows = await rt.store.listConversations({
-    customerId: query.customerId,
+    customerId: query.customerId === undefined ? undefined : await survivorId(rt, query.customerId),
     status: query.status,
     limit: limit + 1,
     beforeId: query.before,

@@ -1,3 +1,4 @@
+import { isSupportedCountry } from 'libphonenumber-js';
 import { NotFoundError, ValidationError } from '../model/errors.js';
 import { type InboundEvent, type ParsedStatusUpdate, StatusUpdate } from '../model/inbound.js';
 import type { Json } from '../model/records.js';
@@ -41,12 +42,23 @@ function channelMap(adapters: ChannelAdapter[]): Map<string, ChannelAdapter> {
 }
 
 function runtimeOf(options: DeskOptions, store: Store): Runtime {
-  const clock = options.clock ?? Date.now;
+  // Whole milliseconds: a message's time is its paging cursor's, which keeps no fraction.
+  const custom = options.clock;
+  const clock = custom ? () => Math.floor(custom()) : Date.now;
   const logger = options.logger ?? console;
   const reopenWithinMs = options.continuity?.reopenWithinMs ?? 7 * DAY;
   if (!(reopenWithinMs >= 0))
     throw new ValidationError('desk options', [
       { path: ['continuity', 'reopenWithinMs'], message: 'must be >= 0' },
+    ]);
+  const defaultCountry = options.identity?.defaultCountry;
+  // An unknown country would not fail here but fail every national number later, each as bad input.
+  if (defaultCountry !== undefined && !isSupportedCountry(defaultCountry))
+    throw new ValidationError('desk options', [
+      {
+        path: ['identity', 'defaultCountry'],
+        message: `not a supported ISO 3166 country code: "${defaultCountry}"`,
+      },
     ]);
   return {
     store,
@@ -56,7 +68,7 @@ function runtimeOf(options: DeskOptions, store: Store): Runtime {
       mode: options.continuity?.mode ?? 'omnichannel',
       reopenWithinMs,
       autoMerge: options.identity?.autoMerge ?? 'verified',
-      defaultCountry: options.identity?.defaultCountry,
+      defaultCountry,
       fallback: options.fallback ?? {},
     },
     clock,

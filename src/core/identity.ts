@@ -143,6 +143,9 @@ export async function identify(
     const key = keyOf(identity);
     const holder = await rt.store.findCustomerByIdentity(customer.brandId, key);
     if (!holder || holder.id === customer.id) {
+      // Identified again with nothing new (a host calling identify on every login): no write, no event.
+      const held = holder && heldIdentity(holder, identity);
+      if (held && (held.verified || !identity.verified)) return { customer };
       const updated = withIdentity(customer, identity, now);
       const events = [
         makeEvent(rt, 'customer.identified', customer.brandId, { customer: updated, identity }, now),

@@ -181,6 +181,16 @@ function keptWithoutMerge(kept: Customer, merge: MergeRecord, merged: Customer, 
   return { ...kept, identities, traits, displayName, updatedAt: iso(now), version: kept.version + 1 };
 }
 
+/**
+ * The moved identities the kept customer still holds, as it holds them now (a sighting or a
+ * verification since the merge stays). One it lost since (a verified owner displaced the claim)
+ * stays with its new holder: taking it back would fail the identity index for good.
+ */
+function identitiesBack(kept: Customer, merge: MergeRecord): Identity[] {
+  const held = new Map(kept.identities.map((identity) => [keyOf(identity), identity]));
+  return merge.movedIdentities.flatMap((moved) => held.get(keyOf(moved)) ?? []);
+}
+
 /** Undoes a merge exactly: the merged customer, its identities, conversations and messages come back. */
 export async function unmergeCustomers(rt: Runtime, mergeId: string): Promise<Customer> {
   return withConflictRetry(async () => {
@@ -201,7 +211,7 @@ export async function unmergeCustomers(rt: Runtime, mergeId: string): Promise<Cu
     const messages = await messagesOf(rt, conversations);
     const restored: Customer = {
       ...merged,
-      identities: merge.movedIdentities,
+      identities: identitiesBack(kept, merge),
       updatedAt: iso(now),
       version: merged.version + 1,
     };

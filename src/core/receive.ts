@@ -1,5 +1,5 @@
 import { ValidationError } from '../model/errors.js';
-import type { DeskEvent } from '../model/events.js';
+import type { Changes, DeskEvent } from '../model/events.js';
 import type { Identity } from '../model/identity.js';
 import { InboundMessage, type ParsedInboundMessage } from '../model/inbound.js';
 import type { Part } from '../model/parts.js';
@@ -11,7 +11,7 @@ import {
   channelKinds,
   type Message,
 } from '../model/records.js';
-import { candidatesOf, chooseConversation, namedConversation, namesConversation } from './continuity.js';
+import { continuedConversation, namedConversation, namesConversation } from './continuity.js';
 import { driveWithRetry, type Step } from './flow.js';
 import {
   heldIdentity,
@@ -51,7 +51,9 @@ const PROVIDER_TIME_TOLERANCE_MS = 5_000;
 
 function timeOf(inbound: ParsedInboundMessage, now: number): number {
   if (inbound.createdAt === undefined) return now;
-  const at = typeof inbound.createdAt === 'number' ? inbound.createdAt : Date.parse(inbound.createdAt);
+  // Whole milliseconds, as a Date keeps them: a fraction would not survive a paging cursor.
+  const at =
+    typeof inbound.createdAt === 'number' ? Math.floor(inbound.createdAt) : Date.parse(inbound.createdAt);
   if (!Number.isFinite(at) || at < 0 || at > 8.64e15) {
     throw new ValidationError('inbound message', [{ path: ['createdAt'], message: 'not a valid time' }]);
   }
@@ -148,7 +150,11 @@ function newConversation(
  * plain literal, and this runs once per message. Absent optional fields stay `undefined`.
  */
 function withInbound(c: Conversation, channel: string, at: number, now: number): Conversation {
+  // A late delivery (older than what the conversation holds) keeps its place in the history but
+  // moves neither the last channel nor the reply channel.
   const latest = c.lastMessageAtMs === undefined || at >= c.lastMessageAtMs;
+  let latestInbound = true;
+  for (const channelAt of Object.values(c.lastInboundAtMs)) if (at < channelAt) latestInbound = false;
   const reopen = c.status === 'resolved' || c.status === 'snoozed';
   const lastInboundAtMs = { ...c.lastInboundAtMs };
   lastInboundAtMs[channel] = Math.max(at, lastInboundAtMs[channel] ?? 0);
@@ -163,8 +169,8 @@ function withInbound(c: Conversation, channel: string, at: number, now: number):
     teamId: c.teamId,
     tags: c.tags,
     channels: c.channels.includes(channel) ? c.channels : [...c.channels, channel],
-    lastChannel: channel,
-    lastInboundChannel: channel,
+    lastChannel: latest ? channel : c.lastChannel,
+    lastInboundChannel: latestInbound ? channel : c.lastInboundChannel,
     lastInboundAtMs,
     messageCount: c.messageCount + 1,
     createdAt: c.createdAt,
@@ -177,6 +183,16 @@ function withInbound(c: Conversation, channel: string, at: number, now: number):
     snoozedUntil: reopen ? undefined : c.snoozedUntil,
     version: c.version + 1,
   };
+}
+
+/** What reopening a resolved or snoozed conversation changes (see {@link withInbound}). */
+function reopened(before: Conversation): Changes<Conversation> {
+  const changes: Changes<Conversation> = { status: { from: before.status, to: 'open' } };
+  for (const key of ['resolvedAt', 'resolvedAtMs', 'snoozedUntil'] as const) {
+    if (before[key] !== undefined)
+      (changes as Record<string, unknown>)[key] = { from: before[key], to: undefined };
+  }
+  return changes;
 }
 
 function partsOf(inbound: ParsedInboundMessage): Part[] {
@@ -242,18 +258,22 @@ function* receiveOnce(
   const customers: Put<Customer>[] = [];
   const events: DeskEvent[] = [];
   const holder = (yield rt.store.findCustomerByIdentity(brandId, keyOf(from))) as Customer | undefined;
-  const customer = senderOf(rt, inbound, brandId, from, holder, now, customers, events);
+  let customer = senderOf(rt, inbound, brandId, from, holder, now, customers, events);
   // A new customer (not the holder) has no conversation yet; else the named one, or continuity's choice.
   let existing: Conversation | undefined;
   if (customer.id === holder?.id) {
     if (namesConversation(inbound))
       existing = yield* namedConversation(rt, customer, inbound.channel, inbound);
-    existing ??= chooseConversation(
-      rt,
-      (yield rt.store.listConversations(candidatesOf(customer))) as Conversation[],
-      inbound.channel,
-      at,
-    );
+    existing ??= yield* continuedConversation(rt, customer, inbound.channel, at);
+    // A new conversation changes no record of the customer's: its version still fences the commit
+    // against a merge or unmerge that moved this customer's conversations or identities meanwhile.
+    if (!existing && customers.length === 0) {
+      customers.push({
+        record: { ...customer, version: customer.version + 1 },
+        expectedVersion: customer.version,
+      });
+      customer = customers[0]!.record;
+    }
   }
   const before = existing ?? newConversation(rt, customer, inbound, now);
   const conversation = withInbound(before, inbound.channel, at, now);
@@ -261,16 +281,10 @@ function* receiveOnce(
   if (!existing) events.push(makeEvent(rt, 'conversation.created', brandId, { conversation }, now));
   else if (existing.status !== conversation.status) {
     events.push(
-      makeEvent(
-        rt,
-        'conversation.updated',
-        brandId,
-        { conversation, changes: { status: { from: existing.status, to: conversation.status } } },
-        now,
-      ),
+      makeEvent(rt, 'conversation.updated', brandId, { conversation, changes: reopened(existing) }, now),
     );
   }
-  if (existing?.lastChannel !== undefined && existing.lastChannel !== inbound.channel) {
+  if (existing?.lastChannel !== undefined && existing.lastChannel !== conversation.lastChannel) {
     events.push(
       makeEvent(
         rt,
@@ -366,5 +380,16 @@ async function linkExtras(
     if (heldIdentity(customer, identity)) continue;
     customer = (await identify(rt, customer.id, identity, { source: inbound.channel })).customer;
   }
-  return { ...result, customer };
+  if (customer.id === result.customer.id) return { ...result, customer };
+  // An identity merged the sender into another customer: its conversation and message moved with it.
+  const [conversation, message] = await Promise.all([
+    rt.store.getConversation(result.conversation.id),
+    rt.store.getMessage(result.message.id),
+  ]);
+  return {
+    customer,
+    conversation: conversation ?? result.conversation,
+    message: message ?? result.message,
+    created: true,
+  };
 }

@@ -113,14 +113,42 @@ function parsePhone(raw: string, options: NormalizeOptions, kind: IdentityKind):
   return fixCountryQuirks(parsed.number);
 }
 
-/** Normalizes an email address (trimmed, lowercased, `Name <addr>` unwrapped), or throws. */
+/** Dot-separated labels of letters, digits, `-` and `_` (after IDNA, so ASCII only). */
+const domainShape = /^[a-z0-9_-]+(?:\.[a-z0-9_-]+)+$/;
+
+/**
+ * A lowercased email domain in its ASCII form, or undefined when it is not a domain. An
+ * internationalized domain arrives as Unicode (`bücher.example`) or as IDNA's ASCII form
+ * (`xn--bcher-kva.example`) for the same mailbox: the URL parser's domain-to-ASCII (UTS #46, in
+ * every runtime) makes both one key. A final dot (`example.com.`) names the same domain.
+ */
+function asciiDomain(domain: string): string | undefined {
+  let ascii = domain.endsWith('.') ? domain.slice(0, -1) : domain;
+  // Only a Unicode domain is parsed, and only without what a URL would read as more than a host.
+  if (/[\u0080-\uffff]/.test(ascii) && !/[\s/?#%\\@:[\]]/.test(ascii)) {
+    try {
+      ascii = new URL(`http://${ascii}`).hostname;
+    } catch {
+      return undefined;
+    }
+  }
+  return domainShape.test(ascii) ? ascii : undefined;
+}
+
+/**
+ * Normalizes an email address (trimmed, `Name <addr>` unwrapped, lowercased and NFC-composed, the
+ * domain in its ASCII form), or throws.
+ */
 export function normalizeEmail(raw: string): string {
   const trimmed = raw.trim();
   const angle = /<([^<>]+)>\s*$/.exec(trimmed);
-  const address = (angle ? angle[1]! : trimmed).trim().toLowerCase();
-  if (address.length > 254 || !emailShape.test(address))
+  const address = (angle ? angle[1]! : trimmed).trim().toLowerCase().normalize('NFC');
+  const at = address.lastIndexOf('@');
+  const domain = at > 0 ? asciiDomain(address.slice(at + 1)) : undefined;
+  const normalized = domain === undefined ? address : `${address.slice(0, at)}@${domain}`;
+  if (domain === undefined || normalized.length > 254 || !emailShape.test(normalized))
     fail('email', `not a valid email address: ${JSON.stringify(raw)}`);
-  return address;
+  return normalized;
 }
 
 /** Normalizes an identity value for its kind. Throws ValidationError when it cannot. */

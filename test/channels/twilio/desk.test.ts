@@ -34,6 +34,8 @@ describe('Twilio adapters inside a desk', () => {
       ],
       outbox: { autoStart: false },
       fallback: { voice: ['twilio-sms'] },
+      // Just after the call fixture's Timestamp: the SMS and the call arrive together, call last.
+      clock: () => Date.parse('2026-11-25T08:31:08Z'),
     });
     const handler = createWebhookHandler(desk);
 
