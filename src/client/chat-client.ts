@@ -21,7 +21,10 @@ export interface ChatClientOptions {
   storage?: ChatStorage;
   /** A fetch implementation. Default `globalThis.fetch`. */
   fetch?: typeof fetch;
-  /** The visitor id. Default: the one kept in localStorage (`threadline.visitor`), made once. */
+  /**
+   * The visitor id. Default: the one kept in localStorage (`threadline.visitor`), made once, and
+   * made anew when `identityToken` is for another user than the one it signed in as.
+   */
   visitorId?: string;
   /** Reconnect and outbox retry pacing. Default 500 ms doubling to 30 s, with jitter. */
   backoff?: BackoffOptions;
@@ -106,7 +109,7 @@ const pendingMessage = (entry: OutboxEntry): ChatMessage => ({
 export function createChatClient(options: ChatClientOptions): ChatClient {
   if (typeof options?.endpoint !== 'string' || !options.endpoint)
     throw new ValidationError('chat client options', [{ path: ['endpoint'], message: 'expected a URL' }]);
-  const visitorId = options.visitorId ?? storedVisitorId();
+  const visitorId = options.visitorId ?? storedVisitorId(options.identityToken);
   const storage = options.storage ?? indexedDbStorage();
   const scope = `${options.endpoint}|${visitorId}`;
   const events = createEmitter<ChatEvents>();
@@ -159,8 +162,9 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   };
 
   /**
-   * A stream reopened without an event id (it dropped before any event carried one) cannot be
-   * replayed by the server: fetch the newest page and emit the messages not seen yet.
+   * A reopened stream may have missed what the server cannot replay: it dropped before any event
+   * carried an id, or its id is older than the event log's retention (a long sleep on a busy desk)
+   * or from a log that restarted. Fetch the newest page and emit the messages not seen yet.
    */
   const catchUp = () =>
     transport
@@ -174,9 +178,9 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     idleMs: options.idleMs ?? 45_000,
     isOnline,
     onEvent,
-    onState(state, resumed) {
+    onState(state) {
       if (state === 'open') {
-        if (opened && !resumed) void catchUp();
+        if (opened) void catchUp();
         opened = true;
         void outbox.flush();
       }

@@ -12,9 +12,11 @@ export interface LiveOptions {
   idleMs: number;
   isOnline(): boolean;
   onEvent(event: SseEvent): void;
-  /** `resumed`: the stream opened with a `Last-Event-ID`, so the server replays what was missed. */
-  onState(state: ConnectionState, resumed?: boolean): void;
-  /** The server refused the stream for good (401, 403, 404): no more reconnects. */
+  onState(state: ConnectionState): void;
+  /**
+   * The server refused the stream for good (401, 403, 404; 409 when the visitor is signed in as
+   * another user): no more reconnects.
+   */
   onRefused(error: DeliveryError): void;
 }
 
@@ -27,7 +29,7 @@ export interface Live {
   close(): void;
 }
 
-const REFUSED = [401, 403, 404];
+const REFUSED = [401, 403, 404, 409];
 
 /**
  * Opens `GET {endpoint}/events` as a fetch-based SSE stream (so it can send the visitor and
@@ -58,7 +60,7 @@ export function openLive(options: LiveOptions): Live {
       const headers: Record<string, string> = lastEventId ? { 'last-event-id': lastEventId } : {};
       const response = await options.http.get('events', { headers, signal: abort.signal, timeout: false });
       if (!response.ok || !response.body) return response.status;
-      options.onState('open', lastEventId !== '');
+      options.onState('open');
       activity();
       await readEventStream(response.body, parser, activity);
     } catch {

@@ -129,6 +129,7 @@ function createElementClass(options: ChatWidgetOptions) {
         if (state !== 'open') return;
         this.#ui!.banner.hidden = true;
         if (!loaded) void this.#refresh(client).then(() => (loaded = true));
+        this.#markRead(); // retries a receipt that could not be delivered while the server was away
       });
       this.#ui!.state.textContent = STATE_TEXT[client.connection];
       void this.#restore(client);
@@ -275,11 +276,16 @@ function createElementClass(options: ChatWidgetOptions) {
       const newest = [...this.#shown.values()]
         .filter((s) => s.message.direction === 'outbound' && s.message.status !== 'read')
         .sort((a, b) => b.message.at - a.message.at)[0];
-      if (!newest || newest.message.id === this.#markedRead) return;
-      this.#markedRead = newest.message.id;
-      this.client
-        .markRead(newest.message.id)
-        .catch((error: Error) => console.warn('threadline-chat:', error.message));
+      const id = newest?.message.id;
+      if (!id || id === this.#markedRead) return;
+      this.#markedRead = id;
+      this.client.markRead(id).then(
+        (delivered) => {
+          // Not delivered (offline, server away): try again on the next chance, or no agent ever sees it read.
+          if (!delivered && this.#markedRead === id) this.#markedRead = '';
+        },
+        (error: Error) => console.warn('threadline-chat:', error.message),
+      );
     }
 
     #onInput(): void {
@@ -289,7 +295,7 @@ function createElementClass(options: ChatWidgetOptions) {
       const now = Date.now();
       if (now - this.#typingSentAt > TYPING_EVERY_MS) {
         this.#typingSentAt = now;
-        void this.client?.typing(true);
+        this.#sendTyping(true);
       }
       clearTimeout(this.#typingIdle);
       this.#typingIdle = setTimeout(() => this.#stopTyping(), TYPING_IDLE_MS);
@@ -299,7 +305,12 @@ function createElementClass(options: ChatWidgetOptions) {
       clearTimeout(this.#typingIdle);
       if (!this.#typingSentAt) return;
       this.#typingSentAt = 0;
-      void this.client?.typing(false);
+      this.#sendTyping(false);
+    }
+
+    /** Best effort; a refusal (an expired token: 401) is logged, never an unhandled rejection. */
+    #sendTyping(typing: boolean): void {
+      this.client?.typing(typing).catch((error: Error) => console.warn('threadline-chat:', error.message));
     }
 
     #submit(): void {

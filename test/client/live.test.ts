@@ -3,7 +3,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createChatClient, memoryStorage } from '../../src/client/index.js';
+import { signIdentityToken } from '../../src/http/token.js';
 import { ValidationError } from '../../src/model/errors.js';
+import { SECRET } from './chat-server.js';
 import { connected, next, record } from './events.js';
 import { text, useChatServer } from './fixture.js';
 
@@ -103,6 +105,25 @@ describe('live updates', () => {
     await expect(client.send('hi')).rejects.toMatchObject({ status: 401 });
     expect(eventRequests()).toHaveLength(1);
     expect(await client.pending()).toEqual([]);
+  });
+});
+
+describe('a visitor signed in as another user', () => {
+  it('stops reconnecting when the server refuses the stream with 409', async () => {
+    const token = (sub: string) =>
+      signIdentityToken({ sub, exp: Math.floor(Date.now() / 1000) + 600 }, SECRET);
+    const ada = open({ visitorId: 'shared-pc', storage: memoryStorage(), identityToken: await token('ada') });
+    await connected(ada);
+    await ada.send('Ada here');
+    ada.close();
+    const bob = open({ visitorId: 'shared-pc', storage: memoryStorage(), identityToken: await token('bob') });
+    const refused = await next(bob, 'error');
+    expect(refused).toMatchObject({ name: 'DeliveryError', status: 409, retryable: false });
+    expect(bob.connection).toBe('offline');
+    await new Promise((resolve) => setTimeout(resolve, 200)); // past several backoffs: no retry
+    expect(eventRequests().filter((r) => r.headers.get('x-threadline-visitor') === 'shared-pc').length).toBe(
+      2,
+    );
   });
 });
 

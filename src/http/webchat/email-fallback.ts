@@ -55,10 +55,10 @@ export class EmailFallback {
     if (!message || message.status === 'read') return;
     const customer = await this.desk.customers.resolve(message.customerId);
     const { channel, verifiedOnly, replyDomain } = this.settings.emailFallback;
-    const email = customer.identities.find(
-      (identity) => identity.kind === 'email' && (identity.verified || !verifiedOnly),
-    );
-    if (!email) return;
+    const emails = customer.identities.filter((identity) => identity.kind === 'email');
+    // The reply picks its address itself (the freshest, or one seen on that channel), so with
+    // verifiedOnly every address the customer holds must be verified.
+    if (emails.length === 0 || (verifiedOnly && emails.some((identity) => !identity.verified))) return;
     const meta: Record<string, Json> = { copyOf: message.id };
     if (replyDomain !== undefined) meta.replyTo = `reply+${message.conversationId}@${replyDomain}`;
     await this.desk.reply(message.conversationId, {

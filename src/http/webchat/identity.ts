@@ -23,6 +23,13 @@ export function claimedIdentities(claims: IdentityClaims): IdentityInput[] {
   return identities;
 }
 
+/** Whether the customer holds verified `external` identities (host user ids), none of them `sub`. */
+function signedInAsAnother(customer: Customer, sub: string): boolean {
+  const users = customer.identities.filter((identity) => identity.kind === 'external' && identity.verified);
+  const value = normalizeIdentityValue('external', sub);
+  return users.length > 0 && !users.some((identity) => identity.value === value);
+}
+
 /**
  * Resolves visitors to customers and applies identity tokens: verified `external` and `email`
  * identities are attached with `desk.identify(..., { reason: 'login' })`, so the desk's merge
@@ -62,6 +69,14 @@ export class VisitorIdentities {
   private async findBy(identity: IdentityInput): Promise<Customer | undefined> {
     const value = normalizeIdentityValue(identity.kind, identity.value);
     return this.desk.store.findCustomerByIdentity(this.settings.brand, identityKey(identity.kind, value));
+  }
+
+  /** The customer holding `identity` verified; one that only claimed it (a typed-in email) is no login target. */
+  private async findVerified(identity: IdentityInput): Promise<Customer | undefined> {
+    const holder = await this.findBy(identity);
+    const value = normalizeIdentityValue(identity.kind, identity.value);
+    const held = holder?.identities.find((i) => i.kind === identity.kind && i.value === value);
+    return held?.verified ? holder : undefined;
   }
 
   /** Whether the visitor's token has been applied (or there is none). */
@@ -104,9 +119,18 @@ export class VisitorIdentities {
   private async attach(visitorId: string, claims: IdentityClaims): Promise<boolean> {
     const identities = claimedIdentities(claims);
     let customer = await this.customerOf(visitorId);
+    if (customer && signedInAsAnother(customer, claims.sub)) {
+      // Attaching would merge two users' customers: the browser must start a new visitor.
+      throw new HttpRefusal(
+        409,
+        'CONFLICT',
+        'This visitor is signed in as another user; start a new visitor id (forget it on logout).',
+      );
+    }
     if (!customer) {
       const holder =
-        (await this.findBy(identities[0]!)) ?? (identities[1] && (await this.findBy(identities[1])));
+        (await this.findVerified(identities[0]!)) ??
+        (identities[1] && (await this.findVerified(identities[1])));
       if (!holder) return false;
       const visitorIdentity = { kind: 'webchat' as const, value: visitorId };
       customer = (await this.desk.identify(holder.id, visitorIdentity, { source: this.settings.channel }))

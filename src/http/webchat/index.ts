@@ -198,6 +198,7 @@ async function openStream(
   }
   const context = {
     desk: state.desk,
+    brand: state.settings.brand,
     tail: state.tail,
     keepAliveMs: state.settings.keepAliveMs,
     customerOf: (id: string) => state.identities.customerOf(id),

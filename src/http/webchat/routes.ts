@@ -52,6 +52,7 @@ function parseBody<S extends z.ZodType>(schema: S, data: unknown, what: string):
 export async function postMessage(ctx: RouteContext, visitor: Visitor, request: Request): Promise<Response> {
   const body = parseBody(SendBody, await readJson(request, ctx.settings.maxBodyBytes), 'web-chat message');
   const inbound: InboundMessage = {
+    brand: ctx.settings.brand,
     channel: ctx.settings.channel,
     channelKind: 'webchat',
     from: { kind: 'webchat', value: visitor.id, verified: false },

@@ -11,14 +11,19 @@ const REPLAY_PAGE = 500;
 /** What an event stream needs from its handler. */
 export interface StreamContext {
   desk: Desk;
+  /** The handler's brand: a visitor id is a customer's in that brand only. */
+  brand: string;
   tail: EventTail;
   keepAliveMs: number;
   /** The visitor's live customer now, if any. */
   customerOf(visitorId: string): Promise<Customer | undefined>;
 }
 
-function hasVisitor(customer: Customer, visitorId: string): boolean {
-  return customer.identities.some((identity) => identity.kind === 'webchat' && identity.value === visitorId);
+function hasVisitor(customer: Customer, visitorId: string, brand: string): boolean {
+  return (
+    customer.brandId === brand &&
+    customer.identities.some((identity) => identity.kind === 'webchat' && identity.value === visitorId)
+  );
 }
 
 /**
@@ -61,9 +66,12 @@ export class VisitorStream {
   /** Subscribes, sends `ready`, replays after `lastEventId`, then goes live. */
   async open(lastEventId: string | undefined): Promise<void> {
     const unsubscribe = await this.ctx.tail.subscribe((logged) => this.accept(logged));
+    // Closed meanwhile (the client left, or close()): nothing may outlive the stream.
+    if (this.closed) return unsubscribe();
     this.cleanup.push(unsubscribe);
     // Resolved after subscribing: a customer created in between is seen here or in the buffer.
     const customer = await this.ctx.customerOf(this.visitorId);
+    if (this.closed) return;
     if (customer) this.ids.add(customer.id);
     const timer = setInterval(() => this.write(': keepalive\n\n'), this.ctx.keepAliveMs);
     (timer as { unref?: () => void }).unref?.();
@@ -118,7 +126,7 @@ export class VisitorStream {
     switch (event.type) {
       case 'customer.created':
       case 'customer.identified':
-        if (hasVisitor(event.customer, this.visitorId)) this.ids.add(event.customer.id);
+        if (hasVisitor(event.customer, this.visitorId, this.ctx.brand)) this.ids.add(event.customer.id);
         return;
       case 'customer.merged':
         if (this.ids.has(event.mergedId)) this.ids.add(event.keptId);
