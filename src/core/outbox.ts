@@ -1,9 +1,9 @@
 import { DeliveryError, isThreadlineError, PolicyError } from '../model/errors.js';
 import type { DeskEvent } from '../model/events.js';
-import type { Conversation, Customer, Message } from '../model/records.js';
-import type { OutboundDelivery } from './channel.js';
+import type { Conversation, Message } from '../model/records.js';
+import type { ChannelAdapter, OutboundDelivery, SendResult } from './channel.js';
 import { keyOf } from './identity.js';
-import { outboundMessage, pickRoute, withOutbound } from './reply.js';
+import { fallbackFor } from './reply.js';
 import { commitAndEmit, makeEvent, type Runtime, resolveCustomer, withConflictRetry } from './runtime.js';
 import type { OutboxEntry, WriteBatch } from './store.js';
 
@@ -17,6 +17,18 @@ export interface OutboxSettings {
 
 const CLAIM_BATCH = 16;
 const THREAD_DEPTH = 20;
+/**
+ * Longest wait before a retry: a Retry-After past a day is a provider's bug, and would park the
+ * message (and its fallback) for its whole span.
+ */
+const MAX_RETRY_WAIT_MS = 86_400_000;
+/** Share of the lease one send may take: the rest is left to record its outcome while the claim is ours. */
+const SEND_SHARE_OF_LEASE = 0.9;
+/** Longest delay `setTimeout` keeps (a longer one fires at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** What a settled message becomes, with more writes (a fallback copy) to commit beside it. */
+type Settlement = { message: Message; extra?: WriteBatch } | undefined;
 
 /**
  * Delivers queued messages: claims due entries with a lease (so several processes can share one
@@ -88,7 +100,15 @@ export class Outbox {
         limit: CLAIM_BATCH,
       });
       if (claimed.length === 0) return;
-      await Promise.all(claimed.map((entry) => this.deliver(entry)));
+      // One entry's failure to record must neither end the round under the others' sends nor leave
+      // them running unawaited (stop() waits for the round); its claim lapses and it is retried.
+      await Promise.all(
+        claimed.map((entry) =>
+          this.deliver(entry).catch((error) =>
+            this.rt.logger.error(`threadline: delivering message ${entry.messageId} failed`, error),
+          ),
+        ),
+      );
     }
   }
 
@@ -112,22 +132,70 @@ export class Outbox {
       });
       return;
     }
+    let result: SendResult;
     try {
-      const delivery = await this.prepare(message, entry);
-      const result = await adapter.send(delivery);
-      await this.settle(
-        message.id,
-        (current) => ({
+      result = await this.send(adapter, message, entry);
+    } catch (error) {
+      await this.fail(message, entry, error);
+      return;
+    }
+    await this.recordSent(message.id, entry, result);
+  }
+
+  /**
+   * Sends through the adapter with a signal that aborts before the lease runs out, so a send (ky's
+   * retries and Retry-After waits, a body that never ends) cannot outlive the claim and race another
+   * desk's. The lease is in the desk's clock; this bound is in real time.
+   */
+  private async send(adapter: ChannelAdapter, message: Message, entry: OutboxEntry): Promise<SendResult> {
+    const delivery = await this.prepare(message, entry);
+    const controller = new AbortController();
+    const expired = new Promise<never>((_, reject) => {
+      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+    });
+    const timer = this.leaseTimer(message.channel, controller);
+    delivery.signal = controller.signal;
+    try {
+      // Raced as well, for an adapter that ignores the signal.
+      return await Promise.race([adapter.send(delivery), expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Aborts a send once {@link SEND_SHARE_OF_LEASE} of the lease has passed (a timer holds ~24.8 days). */
+  private leaseTimer(
+    channel: string,
+    controller: AbortController,
+  ): ReturnType<typeof setTimeout> | undefined {
+    const { leaseMs } = this.settings;
+    const ms = Math.min(leaseMs * SEND_SHARE_OF_LEASE, MAX_TIMER_MS);
+    if (!(ms > 0)) return undefined;
+    const timer = setTimeout(() => {
+      const reason = `${channel}: the send outlasted ${SEND_SHARE_OF_LEASE * 100}% of its ${leaseMs} ms lease`;
+      controller.abort(new DeliveryError(reason, { retryable: true }));
+    }, ms);
+    (timer as { unref?: () => void }).unref?.();
+    return timer;
+  }
+
+  /**
+   * Records an accepted send. The provider has the message now: a failure to store that is logged,
+   * never turned into `failed` or a fallback; the claim lapses and the send is retried with the same
+   * idempotency key.
+   */
+  private async recordSent(id: string, entry: OutboxEntry, result: SendResult): Promise<void> {
+    try {
+      await this.settle(id, entry, 'message.sent', (current) => ({
+        message: {
           ...current,
           status: result.status ?? 'sent',
           externalId: result.externalId,
           ...(result.meta ? { meta: { ...current.meta, ...result.meta } } : {}),
-        }),
-        entry,
-        'message.sent',
-      );
+        },
+      }));
     } catch (error) {
-      await this.fail(message, entry, error);
+      this.rt.logger.error(`threadline: message ${id} was sent but its outcome could not be stored`, error);
     }
   }
 
@@ -159,17 +227,26 @@ export class Outbox {
     return delivery;
   }
 
-  /** Rewrites the message (re-read for a fresh version), removes the entry, emits. */
+  /**
+   * Rewrites the message (re-read for a fresh version, `change` re-run on each conflict), removes
+   * the entry, emits. Only a message still `queued` changes: when another desk's send (after this
+   * claim lapsed) or a status callback settled it first, that outcome stands.
+   */
   private async settle(
     id: string,
-    change: (message: Message) => Message,
     entry: OutboxEntry,
     type: 'message.sent' | 'message.status',
-    extra: WriteBatch = {},
+    change: (message: Message) => Settlement | Promise<Settlement>,
   ): Promise<void> {
     await withConflictRetry(async () => {
-      const current = (await this.rt.store.getMessage(id))!;
-      const updated = { ...change(current), version: current.version + 1 };
+      const current = await this.rt.store.getMessage(id);
+      const settled = current?.status === 'queued' ? await change(current) : undefined;
+      if (!current || !settled) {
+        await this.rt.store.commit({ outboxDone: [entry.messageId] });
+        return;
+      }
+      const { extra = {} } = settled;
+      const updated = { ...settled.message, version: current.version + 1 };
       const event: DeskEvent =
         type === 'message.sent'
           ? makeEvent(this.rt, 'message.sent', current.brandId, { message: updated })
@@ -187,10 +264,12 @@ export class Outbox {
   }
 
   private async fail(message: Message, entry: OutboxEntry, error: unknown): Promise<void> {
-    const retryable = error instanceof DeliveryError && error.retryable;
-    if (retryable && entry.attempts + 1 < this.settings.maxAttempts) {
+    const delivery = asDeliveryError(error);
+    if (delivery?.retryable && entry.attempts + 1 < this.settings.maxAttempts) {
+      // A lapsed claim may be another desk's now: rewriting the entry would drop its lease.
+      if (entry.leaseUntil !== undefined && this.rt.clock() >= entry.leaseUntil) return;
       const backoff = this.settings.retryBaseMs * 2 ** entry.attempts * (0.5 + Math.random() / 2);
-      const wait = Math.max(backoff, error.retryAfterMs ?? 0);
+      const wait = Math.min(MAX_RETRY_WAIT_MS, Math.max(backoff, delivery.retryAfterMs ?? 0));
       await this.rt.store.commit({
         outbox: [
           {
@@ -207,57 +286,24 @@ export class Outbox {
     if (!isThreadlineError(error))
       this.rt.logger.error(`threadline: sending message ${message.id} threw`, error);
     const reason = error instanceof Error ? error.message : String(error);
-    const code =
-      error instanceof DeliveryError
-        ? (error.providerCode ?? String(error.status ?? 'DELIVERY'))
-        : isThreadlineError(error)
-          ? error.code
-          : 'ERROR';
-    const fallback = await this.fallbackFor(message);
-    await this.settle(
-      message.id,
-      (current) => ({ ...current, status: 'failed', error: { code, message: reason } }),
-      entry,
-      'message.status',
-      fallback,
-    );
+    const code = delivery
+      ? (delivery.providerCode ?? String(delivery.status ?? 'DELIVERY'))
+      : isThreadlineError(error)
+        ? error.code
+        : 'ERROR';
+    await this.settle(message.id, entry, 'message.status', async (current) => {
+      const failed: Message = { ...current, status: 'failed', error: { code, message: reason } };
+      return { message: failed, extra: await fallbackFor(this.rt, failed) };
+    });
   }
+}
 
-  /** A queued copy of a failed message on the next channel of its fallback chain, if any accepts it. */
-  private async fallbackFor(message: Message): Promise<WriteBatch> {
-    const chain = Array.isArray(message.meta?.fallback) ? (message.meta.fallback as string[]) : [];
-    if (chain.length === 0) return {};
-    const conversation = await this.rt.store.getConversation(message.conversationId);
-    if (!conversation) return {};
-    const customer: Customer = await resolveCustomer(this.rt, message.customerId);
-    const now = this.rt.clock();
-    let picked: ReturnType<typeof pickRoute>;
-    try {
-      picked = pickRoute(this.rt, chain, message.parts, conversation, customer, now);
-    } catch {
-      return {};
-    }
-    const meta: Message['meta'] = { fallbackOf: message.id };
-    if (picked.rest.length > 0) meta.fallback = picked.rest;
-    const copy = outboundMessage(
-      this.rt,
-      conversation,
-      message.parts,
-      message.author,
-      picked.route,
-      'outbound',
-      now,
-      meta,
-    );
-    return {
-      conversations: [
-        { record: withOutbound(conversation, copy, now), expectedVersion: conversation.version },
-      ],
-      messages: [{ record: copy, expectedVersion: null }],
-      outbox: [{ messageId: copy.id, channel: copy.channel, attempts: 0, notBefore: now }],
-      events: [makeEvent(this.rt, 'message.queued', copy.brandId, { message: copy }, now)],
-    };
-  }
+/**
+ * The error as a DeliveryError, by its name and code rather than `instanceof`: an adapter bundled
+ * with its own copy of Threadline throws that copy's class.
+ */
+function asDeliveryError(error: unknown): DeliveryError | undefined {
+  return isThreadlineError(error) && error.code === 'DELIVERY' ? (error as DeliveryError) : undefined;
 }
 
 /** Provider ids of the conversation's recent messages on this channel (newest first in): email In-Reply-To/References. */

@@ -21,6 +21,7 @@ import {
   resolveCustomer,
   withConflictRetry,
 } from './runtime.js';
+import type { WriteBatch } from './store.js';
 import type { ReplyInput } from './types.js';
 
 const ReplySchema = z
@@ -183,6 +184,44 @@ export function outboundMessage(
   if (chosen.to) message.to = keyOf(chosen.to);
   if (meta && Object.keys(meta).length > 0) message.meta = meta;
   return message;
+}
+
+/**
+ * The writes that queue a copy of a failed outbound message on the next channel of its fallback
+ * chain that accepts it (none when the chain is empty or every channel refuses). Used when a send
+ * fails for good and when a provider reports the message `failed` later.
+ */
+export async function fallbackFor(rt: Runtime, failed: Message): Promise<WriteBatch> {
+  const chain = Array.isArray(failed.meta?.fallback) ? (failed.meta.fallback as string[]) : [];
+  if (chain.length === 0) return {};
+  const conversation = await rt.store.getConversation(failed.conversationId);
+  if (!conversation) return {};
+  const customer = await resolveCustomer(rt, failed.customerId);
+  const now = rt.clock();
+  let picked: ReturnType<typeof pickRoute>;
+  try {
+    picked = pickRoute(rt, chain, failed.parts, conversation, customer, now);
+  } catch {
+    return {};
+  }
+  const meta: Message['meta'] = { fallbackOf: failed.id };
+  if (picked.rest.length > 0) meta.fallback = picked.rest;
+  const copy = outboundMessage(
+    rt,
+    conversation,
+    failed.parts,
+    failed.author,
+    picked.route,
+    'outbound',
+    now,
+    meta,
+  );
+  return {
+    conversations: [{ record: withOutbound(conversation, copy, now), expectedVersion: conversation.version }],
+    messages: [{ record: copy, expectedVersion: null }],
+    outbox: [{ messageId: copy.id, channel: copy.channel, attempts: 0, notBefore: now }],
+    events: [makeEvent(rt, 'message.queued', copy.brandId, { message: copy }, now)],
+  };
 }
 
 /** The conversation after an agent's message: touched, counted, first response stamped. */

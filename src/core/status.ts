@@ -1,5 +1,6 @@
 import { type ParsedStatusUpdate, StatusUpdate } from '../model/inbound.js';
 import type { Message, MessageStatus } from '../model/records.js';
+import { fallbackFor } from './reply.js';
 import { commitAndEmit, makeEvent, parseInput, type Runtime, withConflictRetry } from './runtime.js';
 
 const rank: Record<MessageStatus, number> = {
@@ -21,7 +22,10 @@ function advances(from: MessageStatus, to: MessageStatus): boolean {
   return rank[to] > rank[from];
 }
 
-/** Writes a status move (when it advances) and emits `message.status`. */
+/**
+ * Writes a status move (when it advances) and emits `message.status`. A provider's later `failed`
+ * follows the message's fallback chain, as a failed send does.
+ */
 async function moveStatus(
   rt: Runtime,
   message: Message,
@@ -35,9 +39,11 @@ async function moveStatus(
     message: updated,
     previous: message.status,
   });
+  const fallback = status === 'failed' ? await fallbackFor(rt, updated) : {};
   await commitAndEmit(rt, {
-    messages: [{ record: updated, expectedVersion: message.version }],
-    events: [event],
+    ...fallback,
+    messages: [{ record: updated, expectedVersion: message.version }, ...(fallback.messages ?? [])],
+    events: [event, ...(fallback.events ?? [])],
   });
   return updated;
 }
@@ -61,7 +67,9 @@ export async function applyStatus(rt: Runtime, update: ParsedStatusUpdate): Prom
 
 /**
  * Matches a provider's echo of our own outbound message (by external id, or by the idempotency
- * key we sent, which is the message id). Echoes are never stored as new messages.
+ * key we sent, which is the message id). Echoes are never stored as new messages. An echo of a
+ * message still `queued` proves the provider sent it, though its API answer is late or lost: the
+ * message is recorded as sent under the echo's id, so the outbox does not send it again.
  */
 export async function matchEcho(
   rt: Runtime,
@@ -72,6 +80,16 @@ export async function matchEcho(
   const byExternal = await rt.store.getMessageByExternalId(channel, externalId);
   if (byExternal) return byExternal;
   if (idempotencyKey === undefined) return undefined;
-  const byKey = await rt.store.getMessage(idempotencyKey);
-  return byKey?.channel === channel ? byKey : undefined;
+  return withConflictRetry(async () => {
+    const byKey = await rt.store.getMessage(idempotencyKey);
+    if (byKey?.channel !== channel) return undefined;
+    if (byKey.direction !== 'outbound' || byKey.status !== 'queued') return byKey;
+    const sent: Message = { ...byKey, status: 'sent', externalId, version: byKey.version + 1 };
+    await commitAndEmit(rt, {
+      messages: [{ record: sent, expectedVersion: byKey.version }],
+      outboxDone: [byKey.id],
+      events: [makeEvent(rt, 'message.sent', byKey.brandId, { message: sent })],
+    });
+    return sent;
+  });
 }

@@ -25,6 +25,12 @@ export interface ProviderClientOptions extends DeliveryOptions {
 }
 
 const retryStatusCodes = [408, 425, 429, 500, 502, 503, 504];
+/** Statuses whose Retry-After ky honours between in-send attempts. */
+const afterStatusCodes = [413, 429, 503];
+/** Most bytes of an error answer read for its message and code: the rest of a huge page is never needed. */
+const MAX_ERROR_BODY = 64 * 1024;
+/** ky's threshold above which a numeric Retry-After is an epoch time, not a delay. */
+const EPOCH_THRESHOLD = Date.parse('2024-01-01');
 
 /**
  * A ky instance for one provider: timeouts, retries with exponential backoff and full jitter on
@@ -32,6 +38,7 @@ const retryStatusCodes = [408, 425, 429, 500, 502, 503, 504];
  * every adapter sends an idempotency key or relies on a provider-side dedupe id.
  */
 export function createProviderClient(options: ProviderClientOptions): KyInstance {
+  const maxRetryAfter = options.maxRetryAfterMs ?? 30_000;
   const kyOptions: Options = {
     prefixUrl: options.baseUrl,
     timeout: options.timeoutMs ?? 10_000,
@@ -41,24 +48,73 @@ export function createProviderClient(options: ProviderClientOptions): KyInstance
       limit: options.retries ?? 3,
       methods: ['get', 'post', 'put', 'delete'],
       statusCodes: retryStatusCodes,
-      afterStatusCodes: [413, 429, 503],
-      maxRetryAfter: options.maxRetryAfterMs ?? 30_000,
+      afterStatusCodes,
+      maxRetryAfter,
       backoffLimit: options.backoffLimitMs ?? 5_000,
       jitter: true,
       retryOnTimeout: true,
+      shouldRetry: ({ error }) => retryAfterVerdict(error, maxRetryAfter),
     },
   };
   if (options.fetch) kyOptions.fetch = options.fetch;
   return ky.create(kyOptions);
 }
 
+/**
+ * ky waits `maxRetryAfter` (rather than giving up) when a Retry-After is longer than it or cannot
+ * be read at all. A longer wait goes back to the outbox instead (`DeliveryError.retryAfterMs`), and
+ * an unreadable header is ignored: the usual backoff applies. Clients that extend the provider
+ * client with a `shouldRetry` of their own call it for the cases they leave to it.
+ */
+export function retryAfterVerdict(error: Error, maxRetryAfter: number): boolean | undefined {
+  if (!(error instanceof HTTPError)) return undefined;
+  const { status, headers } = error.response;
+  if (!retryStatusCodes.includes(status) || !afterStatusCodes.includes(status)) return undefined;
+  if (!headers.get('retry-after')) return undefined;
+  const wait = retryAfterMs(error.response);
+  if (wait === undefined) return true;
+  return wait > maxRetryAfter ? false : undefined;
+}
+
+/** A Retry-After in ms from now: delay-seconds, an HTTP-date, or (as ky reads it) an epoch in seconds. */
 function retryAfterMs(response: Response): number | undefined {
-  const header = response.headers.get('retry-after');
+  const header = response.headers.get('retry-after')?.trim();
   if (!header) return undefined;
   const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  if (Number.isFinite(seconds)) {
+    const ms = seconds * 1000;
+    return Math.max(0, ms >= EPOCH_THRESHOLD ? ms - Date.now() : ms);
+  }
   const date = Date.parse(header);
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+/**
+ * Reads at most {@link MAX_ERROR_BODY} bytes of an error answer, giving up after `ms`: ky's timeout
+ * ends with the headers, and a body that never ends must not hang the send.
+ */
+async function readErrorBody(response: Response, ms: number): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) return '';
+  const decoder = new TextDecoder();
+  let text = '';
+  let size = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    while (size < MAX_ERROR_BODY) {
+      const next = await Promise.race([reader.read(), late]);
+      if (!next || next.done) break;
+      size += next.value.byteLength;
+      text += decoder.decode(next.value, { stream: true });
+    }
+  } finally {
+    clearTimeout(timer);
+    reader.cancel().catch(() => undefined);
+  }
+  return text + decoder.decode();
 }
 
 /**
@@ -78,7 +134,9 @@ export async function deliver<T>(
       const { response } = error;
       let body: unknown;
       try {
-        const text = await response.text();
+        // ky keeps the per-attempt timeout among the options, though its type does not list it.
+        const { timeout } = error.options as { timeout?: unknown };
+        const text = await readErrorBody(response, typeof timeout === 'number' ? timeout : 10_000);
         try {
           body = JSON.parse(text);
         } catch {
@@ -102,6 +160,14 @@ export async function deliver<T>(
       throw new DeliveryError(`${channel}: request timed out`, { retryable: true, cause: error });
     }
     if (error instanceof DeliveryError) throw error;
+    if (error instanceof SyntaxError) {
+      // A 2xx whose body is not JSON (a proxy's or captive portal's page): the provider did not
+      // answer, and sending the same request again would get the same page.
+      throw new DeliveryError(`${channel}: the provider's answer is not JSON: ${error.message}`, {
+        retryable: false,
+        cause: error,
+      });
+    }
     const message = error instanceof Error ? error.message : String(error);
     throw new DeliveryError(`${channel}: network error: ${message}`, { retryable: true, cause: error });
   }

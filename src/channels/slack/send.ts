@@ -1,4 +1,4 @@
-import { isHTTPError, type KyInstance } from 'ky';
+import type { KyInstance } from 'ky';
 import type { OutboundDelivery, SendResult } from '../../core/channel.js';
 import { DeliveryError } from '../../model/errors.js';
 import { createProviderClient, type DeliveryOptions, deliver } from '../shared/provider-client.js';
@@ -16,7 +16,7 @@ const retryableErrors = new Set([
 /**
  * The Web API client: the shared retrying ky client with the bot token as bearer. HTTP 429 with a
  * Retry-After up to `maxRetryAfterMs` is waited out inside the send; a longer one goes back to the
- * outbox as a retryable DeliveryError carrying `retryAfterMs`.
+ * outbox as a retryable DeliveryError carrying `retryAfterMs` (the shared client's rule).
  */
 export function createSlackClient(
   channel: string,
@@ -24,17 +24,8 @@ export function createSlackClient(
   botToken: string,
   delivery: DeliveryOptions,
 ): KyInstance {
-  const maxWait = delivery.maxRetryAfterMs ?? 30_000;
   const headers = { authorization: `Bearer ${botToken}`, 'content-type': 'application/json; charset=utf-8' };
-  return createProviderClient({ ...delivery, baseUrl, channel, headers }).extend({
-    retry: {
-      shouldRetry: ({ error }) => {
-        if (!isHTTPError(error) || error.response.status !== 429) return undefined;
-        const seconds = Number(error.response.headers.get('retry-after'));
-        return Number.isFinite(seconds) && seconds * 1000 > maxWait ? false : undefined;
-      },
-    },
-  });
+  return createProviderClient({ ...delivery, baseUrl, channel, headers });
 }
 
 function describe(body: unknown): { code?: string; message?: string } {

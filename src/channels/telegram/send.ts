@@ -2,7 +2,12 @@ import ky, { isHTTPError, type KyInstance } from 'ky';
 import type { OutboundDelivery, SendResult } from '../../core/channel.js';
 import { DeliveryError } from '../../model/errors.js';
 import type { Part } from '../../model/parts.js';
-import { createProviderClient, type DeliveryOptions, deliver } from '../shared/provider-client.js';
+import {
+  createProviderClient,
+  type DeliveryOptions,
+  deliver,
+  retryAfterVerdict,
+} from '../shared/provider-client.js';
 import { FILE_SCHEME } from './parts.js';
 import { TelegramResponse } from './schema.js';
 
@@ -85,7 +90,9 @@ export function createBotClient(channel: string, baseUrl: string, delivery: Deli
     },
     retry: {
       // Waits longer than maxRetryAfterMs go back to the outbox with retryAfterMs instead.
-      shouldRetry: ({ error }) => (isHTTPError(error) && error.response.status === 429 ? false : undefined),
+      // Other statuses keep the shared rule (a Retry-After too long or unreadable).
+      shouldRetry: ({ error }) =>
+        isHTTPError(error) && error.response.status === 429 ? false : retryAfterVerdict(error, maxWait),
     },
   });
 }

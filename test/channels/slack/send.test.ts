@@ -157,6 +157,26 @@ describe('slack send', () => {
     expect(api!.requests).toHaveLength(1);
   });
 
+  it('hands an HTTP-date Retry-After past maxRetryAfterMs back too, and ignores an unreadable one', async () => {
+    const later = new Date(Date.now() + 120_000).toUTCString();
+    const dated = await setup(
+      () => ({ status: 429, headers: { 'retry-after': later }, json: { ok: false, error: 'ratelimited' } }),
+      1000,
+    );
+    const error = await dated.send(delivery(text, inThread)).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'DeliveryError', retryable: true, status: 429 });
+    expect((error as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(100_000);
+    expect(api!.requests).toHaveLength(1);
+    const garbled = await setup((_r, index) =>
+      index === 0
+        ? { status: 429, headers: { 'retry-after': 'soon' }, json: { ok: false, error: 'ratelimited' } }
+        : posted('C0SHARED', '1.4'),
+    );
+    const started = Date.now();
+    expect(await garbled.send(delivery(text, inThread))).toEqual({ externalId: 'C0SHARED:1.4' });
+    expect(Date.now() - started).toBeLessThan(5_000); // the usual backoff, not maxRetryAfterMs (30 s)
+  });
+
   it('retries a 500, then succeeds', async () => {
     const adapter = await setup((_r, index) =>
       index === 0 ? { status: 500, body: 'oops' } : posted('C0SHARED', '1.3'),
