@@ -1,6 +1,7 @@
 import { StorageError, ValidationError } from '../model/errors.js';
 import type { Part } from '../model/parts.js';
 import type { BackoffOptions } from './backoff.js';
+import { createCatchUp } from './catch-up.js';
 import { createEmitter } from './emitter.js';
 import { parseLiveEvent } from './guards.js';
 import { createHistoryCache } from './history-cache.js';
@@ -40,9 +41,12 @@ export interface ChatClient {
   /**
    * Sends text (one text part) or parts. The message goes to the IndexedDB outbox first and
    * leaves it when the server accepts it; resolves with the server's message, or with the queued
-   * one (`pending: true`) when the server cannot be reached: it is sent, once, when it can.
-   * @throws ValidationError for empty input; DeliveryError when the server refuses it (4xx);
-   *   StorageError when the outbox cannot be written.
+   * one (`pending: true`) when the server cannot be reached (or answers 2xx without the stored
+   * message): it is sent, once, when it can.
+   * @throws ValidationError, before queueing, for empty input, a text over 65 536 characters (also
+   *   in a text part), more than 100 parts, or parts over 512 KiB as JSON (the server's default
+   *   body limit); DeliveryError when the server refuses it (4xx); StorageError when the outbox
+   *   cannot be written.
    */
   send(input: string | Part[]): Promise<ChatMessage>;
   /**
@@ -66,18 +70,41 @@ export interface ChatClient {
   close(): void;
 }
 
+/** The server's limits: characters of a text (UTF-16 units, as `length` counts), parts of a message. */
 const MAX_TEXT = 65_536;
+const MAX_PARTS = 100;
+/**
+ * The server's default body limit (`maxBodyBytes`, 512 KiB): the longest text always fits, even
+ * JSON-escaped; bigger parts are refused here, before queueing, rather than by a 413 later.
+ */
+const MAX_BODY = 524_288;
+const TEXT_RANGE = `1 to ${MAX_TEXT} characters`;
+
+const invalid = (path: (string | number)[], message: string) =>
+  new ValidationError('chat message', [{ path, message }]);
+
+/** Checks parts as the server will, where the client can; `clientId` completes the body to weigh. */
+function checkParts(parts: Part[], clientId: string): void {
+  if (!Array.isArray(parts) || !parts.length || parts.length > MAX_PARTS)
+    throw invalid(['parts'], `expected 1 to ${MAX_PARTS} parts`);
+  parts.forEach((part, i) => {
+    // Other faults (an empty text, an unknown type) are the server's to name: a 400 refusal.
+    if (part?.type === 'text' && part.text?.length > MAX_TEXT)
+      throw invalid(['parts', i, 'text'], TEXT_RANGE);
+  });
+  // The body exactly as the transport posts it.
+  if (new TextEncoder().encode(JSON.stringify({ clientId, parts })).length > MAX_BODY)
+    throw invalid(['parts'], `over ${MAX_BODY} bytes as JSON`);
+}
 
 function toEntry(input: string | Part[]): OutboxEntry {
   const now = Date.now();
   const entry = { clientId: crypto.randomUUID(), createdAt: new Date(now).toISOString(), at: now };
   if (typeof input === 'string') {
-    if (!input.trim() || input.length > MAX_TEXT)
-      throw new ValidationError('chat message', [{ path: ['text'], message: `1 to ${MAX_TEXT} characters` }]);
+    if (!input.trim() || input.length > MAX_TEXT) throw invalid(['text'], TEXT_RANGE);
     return { ...entry, text: input };
   }
-  if (!Array.isArray(input) || input.length === 0)
-    throw new ValidationError('chat message', [{ path: ['parts'], message: 'expected a non-empty array' }]);
+  checkParts(input, entry.clientId);
   return { ...entry, parts: input };
 }
 
@@ -117,6 +144,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   const cache = createHistoryCache(storage, `history:${scope}`, report);
   const transport = createTransport({ ...options, visitorId });
   const seen = new Set<string>();
+  let newestAt: number | undefined;
   let connection: ConnectionState = 'connecting';
   let opened = false;
 
@@ -124,22 +152,39 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   const know = (message: ChatMessage): boolean => {
     if (seen.has(message.id)) return false;
     seen.add(message.id);
+    newestAt = Math.max(newestAt ?? 0, message.at);
     if (seen.size > 2000) seen.delete(seen.values().next().value as string);
     return true;
   };
-  /** Emits a server message once per id, and keeps the cache current. */
-  const receive = (message: ChatMessage) => {
-    if (!know(message)) return;
-    cache.add([message]);
-    events.emit('message', message);
-  };
+
+  /**
+   * Server messages and statuses pass through here. A reopened stream may have missed what the
+   * server cannot replay: it dropped before any event carried an id, or its id is older than the
+   * event log's retention (a long sleep on a busy desk) or from a log that restarted. So after a
+   * reconnect the client reads history back to what it knew, and emits it with the stream's replay
+   * in time order; each message once per id, keeping the cache current.
+   */
+  const incoming = createCatchUp({
+    fetchPage: transport.fetchPage,
+    newestAt: () => newestAt,
+    deliver(messages) {
+      const fresh = messages.filter(know);
+      if (fresh.length) cache.add(fresh);
+      for (const message of fresh) events.emit('message', message);
+    },
+    status(event) {
+      cache.setStatus(event);
+      events.emit('status', event);
+    },
+    report,
+  });
 
   const outbox = createOutbox({
     storage,
     key: `outbox:${scope}`,
     backoff: options.backoff ?? {},
     post: transport.postMessage,
-    onSent: receive,
+    onSent: incoming.message,
     onRefused(clientId, error, watched) {
       events.emit('status', { messageId: clientId, status: 'failed' });
       if (!watched) report(error);
@@ -150,27 +195,13 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   const onEvent = ({ event, data }: SseEvent) => {
     try {
       const live = parseLiveEvent(event, data);
-      if (live?.type === 'message') receive(live.value);
+      if (live?.type === 'message') incoming.message(live.value);
       else if (live?.type === 'typing') events.emit('typing', live.value);
-      else if (live?.type === 'status') {
-        cache.setStatus(live.value);
-        events.emit('status', live.value);
-      }
+      else if (live?.type === 'status') incoming.status(live.value);
     } catch (error) {
       report(error as Error);
     }
   };
-
-  /**
-   * A reopened stream may have missed what the server cannot replay: it dropped before any event
-   * carried an id, or its id is older than the event log's retention (a long sleep on a busy desk)
-   * or from a log that restarted. Fetch the newest page and emit the messages not seen yet.
-   */
-  const catchUp = () =>
-    transport
-      .fetchPage(50)
-      .then((page) => page.items.reverse().forEach(receive))
-      .catch(report);
 
   const live = openLive({
     http: transport.http,
@@ -180,7 +211,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     onEvent,
     onState(state) {
       if (state === 'open') {
-        if (opened) void catchUp();
+        if (opened) void incoming.run();
         opened = true;
         void outbox.flush();
       }

@@ -11,8 +11,14 @@ export interface OutboxEntry {
   at: number;
 }
 
-/** What one POST attempt came to. */
-export type PostOutcome = { message: ChatMessage } | { error: Error } | { retryAfterMs: number | undefined };
+/**
+ * What one POST attempt came to: stored, refused for good, or to retry (with the reason, when it is
+ * worth reporting: a network error is not, a 2xx answer without the message is).
+ */
+export type PostOutcome =
+  | { message: ChatMessage }
+  | { error: Error }
+  | { retryAfterMs: number | undefined; error?: Error };
 
 /** Options of {@link createOutbox}. */
 export interface OutboxOptions {
@@ -23,7 +29,7 @@ export interface OutboxOptions {
   onSent(message: ChatMessage): void;
   /** The server refused `clientId` for good; `watched` when a `send` call takes the outcome. */
   onRefused(clientId: string, error: Error, watched: boolean): void;
-  /** The storage failed (quota, blocked database): the queue stays as it was. */
+  /** The storage failed (quota, blocked database), or a retry's reason: the queue stays as it was. */
   onError(error: Error): void;
 }
 
@@ -41,9 +47,10 @@ export interface Outbox {
 }
 
 /**
- * An outbox kept in `storage` under `key`. Entries leave it only when the server answered (2xx:
- * sent; a non-retryable 4xx: refused); on a network error, 408, 429 or 5xx the head entry stays
- * and the whole queue waits (a retry timer with backoff, or an explicit `flush`), so order holds.
+ * An outbox kept in `storage` under `key`. Entries leave it only when the server answered (2xx with
+ * the stored message: sent; a non-retryable 4xx: refused); on a network error, 408, 429, 5xx or a
+ * 2xx without the message the head entry stays and the whole queue waits (a retry timer with
+ * backoff, or an explicit `flush`), so order holds.
  */
 export function createOutbox(options: OutboxOptions): Outbox {
   const { storage, key } = options;
@@ -58,6 +65,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
     for (let head = (await list())[0]; head && !closed; head = (await list())[0]) {
       const outcome = await options.post(head);
       if ('retryAfterMs' in outcome) {
+        if (outcome.error) options.onError(outcome.error);
         clearTimeout(timer);
         timer = setTimeout(flush, outcome.retryAfterMs ?? backoffDelay(attempt++, options.backoff));
         return;

@@ -1,4 +1,5 @@
 import ky from 'ky';
+import { DeliveryError } from '../model/errors.js';
 import { checkMessage, checkPage } from './guards.js';
 import type { OutboxEntry, PostOutcome } from './outbox.js';
 import { isRetryableStatus, networkFailure, refusal, retryAfterMs } from './responses.js';
@@ -46,8 +47,14 @@ export function createTransport(options: TransportOptions) {
     if (!response.ok) return { error: await refusal(response, 'sending a message') };
     try {
       return { message: checkMessage(((await response.json()) as { message?: unknown }).message) };
-    } catch (error) {
-      return { error: error as Error };
+    } catch (cause) {
+      // A 2xx that is not our JSON (a proxy's or portal's page) proves nothing was stored: send
+      // again; the server stores one message per clientId, so a stored one is not duplicated.
+      const problem = `sending a message got status ${response.status} without the stored message; retrying`;
+      return {
+        retryAfterMs: undefined,
+        error: new DeliveryError(problem, { retryable: true, status: response.status, cause }),
+      };
     }
   };
 

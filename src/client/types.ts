@@ -46,7 +46,11 @@ export interface TypingEvent {
 
 /** What `on(event, listener)` delivers. */
 export interface ChatEvents {
-  /** A new message (live, sent, or queued with `pending: true`). Each server id is emitted once. */
+  /**
+   * A new message (live, sent, or queued with `pending: true`). Each server id is emitted once.
+   * After a reconnect the messages missed meanwhile (replayed and read from history) come oldest
+   * first, before newer live ones.
+   */
   message: ChatMessage;
   status: StatusEvent;
   typing: TypingEvent;

@@ -41,6 +41,7 @@ export function buildShadow(host: HTMLElement) {
     rows: '1',
     placeholder: 'Write a message…',
     enterkeyhint: 'send',
+    maxlength: '65536', // the longest text the client and server take, in UTF-16 units as here
   }) as HTMLTextAreaElement;
   const form = h('form', {}, [
     h('label', { for: 'input', class: 'sr' }, ['Message']),

@@ -5,7 +5,8 @@ import { normalizeEmail } from '../model/identity.js';
 
 /**
  * What an identity token asserts about a web-chat visitor: the host's user id (`sub`), optionally
- * their email and name, and when the assertion expires (`exp`, epoch seconds, required).
+ * their email and name, when the assertion expires (`exp`, epoch seconds, required) and, optionally,
+ * from when it holds (`nbf`, epoch seconds).
  */
 export interface IdentityClaims {
   /** The host's user id; becomes a verified `external` identity. */
@@ -14,8 +15,10 @@ export interface IdentityClaims {
   email?: string;
   /** Display name, used when the customer has none. */
   name?: string;
-  /** Expiry, in epoch seconds. */
+  /** Expiry, in epoch **seconds**; at most 10 years ahead (further means milliseconds were given). */
   exp: number;
+  /** Not before, in epoch **seconds**: the token is refused until then. */
+  nbf?: number;
 }
 
 const Claims = z.object({
@@ -23,7 +26,15 @@ const Claims = z.object({
   email: z.string().refine(isEmailAddress, 'not a valid email address').optional(),
   name: z.string().trim().min(1).max(256).optional(),
   exp: z.number().finite().positive(),
+  nbf: z.number().finite().nonnegative().optional(),
 });
+
+/**
+ * How far ahead `exp` and `nbf` may be, in seconds: 10 years (3 650 days). A time in epoch
+ * milliseconds by mistake (`Date.now() + 3600_000`, about 1.8e12) reads as tens of thousands of
+ * years ahead in seconds, so it is caught rather than accepted as a token valid for millennia.
+ */
+const MAX_AHEAD_SEC = 3650 * 86_400;
 
 function isEmailAddress(value: string): boolean {
   try {
@@ -62,8 +73,35 @@ function checkSecret(secret: string): void {
 function parseClaims(input: unknown): IdentityClaims {
   const checked = Claims.safeParse(input);
   if (!checked.success) throw ValidationError.fromZod('identity token payload', checked.error);
-  const { sub, email, name, exp } = checked.data;
-  return { sub, ...(email === undefined ? {} : { email }), ...(name === undefined ? {} : { name }), exp };
+  const { sub, email, name, exp, nbf } = checked.data;
+  return {
+    sub,
+    ...(email === undefined ? {} : { email }),
+    ...(name === undefined ? {} : { name }),
+    exp,
+    ...(nbf === undefined ? {} : { nbf }),
+  };
+}
+
+/** The first of `exp` and `nbf` more than {@link MAX_AHEAD_SEC} after `nowSec`: given in milliseconds. */
+function inMilliseconds({ exp, nbf }: IdentityClaims, nowSec: number): 'exp' | 'nbf' | undefined {
+  if (exp - nowSec > MAX_AHEAD_SEC) return 'exp';
+  if (nbf !== undefined && nbf - nowSec > MAX_AHEAD_SEC) return 'nbf';
+  return undefined;
+}
+
+/**
+ * Checks what a host asks to sign: times in seconds, and an `nbf` before `exp` (else the token is
+ * valid at no time). An `exp` already past is allowed (a test of the refusal may want one).
+ */
+function checkTimes(claims: IdentityClaims, nowMs: number): void {
+  const field = inMilliseconds(claims, nowMs / 1000);
+  const problem = field
+    ? { path: [field], message: 'more than 10 years ahead: give it in epoch seconds, not milliseconds' }
+    : claims.nbf !== undefined && claims.nbf >= claims.exp
+      ? { path: ['nbf'], message: 'must be before exp' }
+      : undefined;
+  if (problem) throw new ValidationError('identity token payload', [problem]);
 }
 
 async function signatureOf(body: string, secret: string): Promise<string> {
@@ -75,9 +113,12 @@ async function signatureOf(body: string, secret: string): Promise<string> {
  * `base64url(JSON payload) + "." + base64url(HMAC-SHA256(secret, first part))`. Hand the token to
  * the page; the web-chat client sends it as `Authorization: Bearer <token>`.
  *
- * @param payload `{ sub, email?, name?, exp }`, `exp` in epoch seconds (keep it short: minutes to hours).
+ * @param payload `{ sub, email?, name?, exp, nbf? }`, `exp` and `nbf` in epoch **seconds** (keep
+ *   `exp` short: minutes to hours).
  * @param secret The `identitySecret` the web-chat handler is configured with (at least 16 characters).
- * @throws ValidationError naming the field when the payload or secret is malformed.
+ * @param options.now Current time in epoch milliseconds, to check the times against. Default `Date.now()`.
+ * @throws ValidationError naming the field when the payload or secret is malformed: among others an
+ *   `exp` or `nbf` more than 10 years ahead (milliseconds given for seconds), or an `nbf` not before `exp`.
  * @example
  * ```ts
  * const token = await signIdentityToken(
@@ -86,9 +127,14 @@ async function signatureOf(body: string, secret: string): Promise<string> {
  * );
  * ```
  */
-export async function signIdentityToken(payload: IdentityClaims, secret: string): Promise<string> {
+export async function signIdentityToken(
+  payload: IdentityClaims,
+  secret: string,
+  options: { now?: number } = {},
+): Promise<string> {
   checkSecret(secret);
   const claims = parseClaims(payload);
+  checkTimes(claims, options.now ?? Date.now());
   const body = toBase64Url(encoder.encode(JSON.stringify(claims)));
   return `${body}.${await signatureOf(body, secret)}`;
 }
@@ -117,10 +163,12 @@ function decodePayload(body: string): unknown {
 
 /**
  * Verifies an identity token made by {@link signIdentityToken}: the HMAC (constant-time compare),
- * then the payload fields, then the expiry. Returns the claims.
+ * then the payload fields, then the times: `exp` (refused from that second on) and `nbf` (refused
+ * before it), with no clock tolerance for either. Returns the claims.
  *
  * @param options.now Current time in epoch **milliseconds**. Default `Date.now()`.
- * @throws SignatureError when the token is missing, malformed, unsigned, tampered with or expired.
+ * @throws SignatureError when the token is missing, malformed, unsigned, tampered with, expired or
+ *   not valid yet, or when its `exp` or `nbf` is more than 10 years ahead (given in milliseconds).
  * @throws ValidationError naming the field when a correctly signed payload is malformed.
  */
 export async function verifyIdentityToken(
@@ -135,6 +183,16 @@ export async function verifyIdentityToken(
   }
   const claims = parseClaims(decodePayload(body));
   const now = options.now ?? Date.now();
+  const field = inMilliseconds(claims, now / 1000);
+  if (field) {
+    throw new SignatureError(
+      `identity token: ${field} is more than 10 years ahead; give it in epoch seconds, not milliseconds`,
+    );
+  }
   if (claims.exp * 1000 <= now) throw new SignatureError('identity token: expired');
+  if (claims.nbf !== undefined && claims.nbf * 1000 > now) {
+    const ahead = Math.ceil((claims.nbf * 1000 - now) / 1000);
+    throw new SignatureError(`identity token: not valid yet (nbf is ${ahead} s ahead)`);
+  }
   return claims;
 }

@@ -23,13 +23,17 @@ export type { VisitorTyping } from './routes.js';
 
 /**
  * The web-chat handler: call it with a `Request`; it answers the endpoints under its base path and
- * returns `undefined` for any other path, so it chains with other handlers.
+ * returns `undefined` for any other path (with `basePath: '/'`, any path but its four endpoints),
+ * so it chains with other handlers.
  */
 export interface WebChatHandler {
   (request: Request): Promise<Response | undefined>;
   /** Ends every open event stream, stops listening to the desk and drops pending email copies. */
   close(): void;
-  /** Listens to visitors' typing signals (`POST {base}/typing`). Returns the unsubscriber. */
+  /**
+   * Listens to visitors' typing signals (`POST {base}/typing`). Returns the unsubscriber. A listener
+   * that throws (or rejects) is logged with `desk.logger.error`; the visitor still gets 204.
+   */
   onTyping(listener: (signal: VisitorTyping) => void): () => void;
   /** Shows (or hides) an agent's typing indicator to the visitors of the conversation's customer. */
   agentTyping(conversationId: string, typing: boolean, author?: Author): Promise<void>;
@@ -47,16 +51,31 @@ interface HandlerState extends RouteContext {
   logger: Pick<Logger, 'error'>;
 }
 
+/**
+ * Calls a host's listener. What it throws, or an async listener rejects with, is logged: a bug in
+ * the host's code must not change the answer to the visitor, nor keep other listeners from running.
+ */
+function notify<T>(listener: (value: T) => void, value: T, logger: Pick<Logger, 'error'>, what: string) {
+  const failed = (error: unknown) => logger.error(`threadline web chat: an ${what} listener failed`, error);
+  try {
+    const result: unknown = listener(value);
+    if (result instanceof Promise) result.catch(failed);
+  } catch (error) {
+    failed(error);
+  }
+}
+
 function createState(desk: Desk, settings: WebChatSettings): HandlerState {
   const { capacity, refillPerSec } = settings.rateLimit;
   const typingListeners = new Set<(signal: VisitorTyping) => void>();
+  const logger = desk.logger ?? console;
   return {
     desk,
     settings,
     identities: new VisitorIdentities(desk, settings),
     fallback: settings.fallbackEnabled ? new EmailFallback(desk, settings) : undefined,
     emitTyping: (signal) => {
-      for (const listener of typingListeners) listener(signal);
+      for (const listener of typingListeners) notify(listener, signal, logger, 'onTyping');
     },
     typingListeners,
     messageBuckets: new TokenBuckets(capacity, refillPerSec, settings.clock),
@@ -67,7 +86,7 @@ function createState(desk: Desk, settings: WebChatSettings): HandlerState {
     ),
     tail: new EventTail(desk),
     streams: new Set(),
-    logger: desk.logger ?? console,
+    logger,
   };
 }
 
@@ -79,8 +98,13 @@ function createState(desk: Desk, settings: WebChatSettings): HandlerState {
  * agents' replies are delivered (and can be marked read).
  *
  * Options (all optional): `basePath` (`/chat`), `channel` (`webchat`), `identitySecret`, `cors`,
- * `rateLimit` (`{ capacity: 20, refillPerSec: 2 }`), `maxBodyBytes` (64 KiB), `emailFallback`,
- * `keepAliveMs` (15 000), `maxStreamsPerVisitor` (5), `brand` (`default`), `clock`.
+ * `rateLimit` (`{ capacity: 20, refillPerSec: 2 }`), `maxBodyBytes` (512 KiB: room for the longest
+ * text, 65 536 characters, even JSON-escaped), `emailFallback`, `keepAliveMs` (15 000),
+ * `maxStreamsPerVisitor` (5), `brand` (`default`), `clock`.
+ *
+ * The handler answers its four endpoints (and 404 for other paths under a `basePath` of its own);
+ * for any other request it returns `undefined`, so it chains with other handlers, also with
+ * `basePath: '/'`. `onTyping` listeners that throw are logged (`desk.logger.error`), never answered.
  *
  * @throws ValidationError naming the option when an option is malformed.
  * @example

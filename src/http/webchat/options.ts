@@ -37,7 +37,12 @@ export interface WebChatOptions {
   cors?: WebChatCors;
   /** Per-visitor token bucket for sent messages. Default `{ capacity: 20, refillPerSec: 2 }` (20 / 10 s). */
   rateLimit?: { capacity: number; refillPerSec: number };
-  /** Largest request body, in bytes; larger is answered 413. Default 64 KiB. */
+  /**
+   * Largest request body, in bytes; larger is answered 413. Default 512 KiB, which holds the
+   * longest text a message may have (65 536 characters) even when every character is JSON-escaped
+   * to 6 bytes, and is the largest message the browser client sends. Lower it and long messages
+   * are refused (413).
+   */
   maxBodyBytes?: number;
   /** Email continuity (see {@link WebChatEmailFallback}). Default off. */
   emailFallback?: WebChatEmailFallback;
@@ -66,6 +71,13 @@ export interface WebChatSettings {
   brand: string;
   clock: () => number;
 }
+
+/**
+ * The default body limit: 512 KiB. The longest text (`MAX_TEXT_LENGTH`, 65 536 UTF-16 units) takes
+ * at most 393 216 bytes as JSON (6 bytes a unit: `\u0001`, a lone surrogate; 3 for CJK), plus the
+ * clientId and the JSON around it. The browser client refuses bigger messages before queueing.
+ */
+export const DEFAULT_MAX_BODY_BYTES = 512 * 1024;
 
 const positive = z.number().finite().positive();
 const Schema = z.object({
@@ -114,7 +126,7 @@ export function resolveOptions(options: WebChatOptions): WebChatSettings {
     identitySecret: options.identitySecret,
     cors: options.cors,
     rateLimit: options.rateLimit ?? { capacity: 20, refillPerSec: 2 },
-    maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     emailFallback: {
       channel: fallback?.channel ?? '',
       delayMs: fallback?.delayMs ?? 5 * 60_000,

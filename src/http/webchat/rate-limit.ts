@@ -5,20 +5,28 @@ interface Bucket {
   at: number;
 }
 
-/** Buckets kept before idle (full) ones are dropped. */
-const PRUNE_AT = 10_000;
+/** Buckets kept; past this the least recently used one is dropped for each new key. */
+const MAX_BUCKETS = 10_000;
 
 /**
  * Per-key token buckets: each key holds up to `capacity` tokens, refilled at `refillPerSec`; a
- * request takes one. Memory stays bounded: full buckets (idle keys) are dropped when many exist.
+ * request takes one. Memory stays bounded: past {@link MAX_BUCKETS} keys the least recently used
+ * bucket is dropped (it is likely idle, so full anyway). A flood of new keys thus never resets the
+ * bucket of a key still in use, as clearing every bucket would.
  */
 export class TokenBuckets {
+  /** In least-recently-used-first order: a Map iterates in insertion order, and a use re-inserts. */
   private readonly buckets = new Map<string, Bucket>();
   constructor(
     private readonly capacity: number,
     private readonly refillPerSec: number,
     private readonly clock: () => number,
   ) {}
+
+  /** How many buckets are kept now. */
+  get size(): number {
+    return this.buckets.size;
+  }
 
   /** Takes a token for `key`, or throws a 429 refusal with `Retry-After` (whole seconds). */
   take(key: string, what: string): void {
@@ -34,26 +42,19 @@ export class TokenBuckets {
     });
   }
 
+  /** The key's bucket, refilled up to `now` and moved to the most recently used end. */
   private refilled(key: string, now: number): Bucket {
     let bucket = this.buckets.get(key);
-    if (!bucket) {
-      if (this.buckets.size >= PRUNE_AT) this.prune(now);
+    if (bucket) {
+      this.buckets.delete(key);
+      const elapsed = Math.max(0, now - bucket.at) / 1000;
+      bucket.tokens = Math.min(this.capacity, bucket.tokens + elapsed * this.refillPerSec);
+      bucket.at = now;
+    } else {
+      if (this.buckets.size >= MAX_BUCKETS) this.buckets.delete(this.buckets.keys().next().value!);
       bucket = { tokens: this.capacity, at: now };
-      this.buckets.set(key, bucket);
-      return bucket;
     }
-    const elapsed = Math.max(0, now - bucket.at) / 1000;
-    bucket.tokens = Math.min(this.capacity, bucket.tokens + elapsed * this.refillPerSec);
-    bucket.at = now;
+    this.buckets.set(key, bucket);
     return bucket;
-  }
-
-  private prune(now: number): void {
-    const fullAfterSec = this.capacity / this.refillPerSec;
-    for (const [key, bucket] of this.buckets) {
-      if ((now - bucket.at) / 1000 >= fullAfterSec) this.buckets.delete(key);
-    }
-    // Under a flood of distinct keys nothing is idle yet: start over rather than grow without bound.
-    if (this.buckets.size >= PRUNE_AT) this.buckets.clear();
   }
 }

@@ -14,14 +14,16 @@ export const allowedMethods: Record<Endpoint, readonly string[]> = {
 };
 
 /**
- * Where a request goes: `undefined` when the path is not under `basePath` (another handler's),
- * `null` for an unknown path under it (404), else the endpoint.
+ * Where a request goes: the endpoint; `null` for an unknown path under a `basePath` of the chat's
+ * own (404); `undefined` for another handler's path: one outside `basePath`, or, when `basePath`
+ * is the root (`''` once normalized), any path but the four endpoints.
  */
 export function endpointOf(url: URL, basePath: string): Endpoint | null | undefined {
   const { pathname } = url;
   if (pathname !== basePath && !pathname.startsWith(`${basePath}/`)) return undefined;
   const rest = pathname.slice(basePath.length + 1);
-  return endpoints.has(rest) ? (rest as Endpoint) : null;
+  if (endpoints.has(rest)) return rest as Endpoint;
+  return basePath === '' ? undefined : null;
 }
 
 /** A 400 naming one field of the web-chat request. */

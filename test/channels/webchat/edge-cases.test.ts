@@ -13,6 +13,7 @@ import { eventCount, serve } from '../../http/helpers.js';
 import {
   type ChatFixture,
   connect,
+  post,
   SECRET,
   type SseEvent,
   say,
@@ -263,5 +264,81 @@ describe('rate limits', () => {
     expect([stepped.status, stepped.headers.get('retry-after')]).toEqual([429, '1']);
     now += 1_000;
     expect((await sendAt('c3')).status).toBe(201);
+  });
+});
+
+describe('message size', () => {
+  it('the longest text (65 536 characters) is stored even when each character takes 3 or 6 bytes as JSON', async () => {
+    fx = await startChat();
+    for (const [clientId, char] of [
+      ['cjk', '漢'],
+      ['escaped', '\u0001'],
+    ] as const) {
+      const response = await say(fx, 'v', { clientId, text: char.repeat(65_536) });
+      expect(response.status).toBe(201);
+    }
+    const tooLong = await say(fx, 'v', { clientId: 'long', text: '漢'.repeat(65_537) });
+    expect(tooLong.status).toBe(400);
+    expect(((await tooLong.json()) as { error: { field: string } }).error.field).toBe('text');
+  });
+});
+
+describe('routing', () => {
+  it("basePath '/' answers only the chat's own routes: every other path falls through to the next handler", async () => {
+    fx = await startChat({ basePath: '/' });
+    const webhook = await fetch(fx.url('/webhooks/postmark'), { method: 'POST', body: '{}' });
+    expect(webhook.status).not.toBe(404); // the webhook handler answered it
+    for (const path of ['/', '/webhooks/nope', '/chat/messages', '/messages/x', '/health']) {
+      expect(await fx.chat(new Request(`http://x${path}`))).toBeUndefined();
+    }
+    expect((await say(fx, 'v', { clientId: 'c1', text: 'hi' })).status).toBe(404); // /chat/messages
+    const sent = await fetch(fx.url('/messages'), {
+      method: 'POST',
+      headers: { ...visitorHeaders('v'), 'content-type': 'application/json' },
+      body: JSON.stringify({ clientId: 'c1', text: 'hi' }),
+    });
+    expect(sent.status).toBe(201);
+    expect((await fetch(fx.url('/typing'), { headers: visitorHeaders('v') })).status).toBe(405);
+  });
+});
+
+describe('host listeners', () => {
+  it('an onTyping listener that throws or rejects is logged; POST /typing is still 204 and other listeners run', async () => {
+    const logged: unknown[][] = [];
+    const logger = { warn() {}, error: (...args: unknown[]) => logged.push(args) };
+    fx = await startChat({}, { logger });
+    const seen: boolean[] = [];
+    fx.chat.onTyping(() => {
+      throw new Error('listener bug');
+    });
+    fx.chat.onTyping(async () => {
+      throw new Error('async listener bug');
+    });
+    fx.chat.onTyping((signal) => seen.push(signal.typing));
+    const response = await post(fx, '/chat/typing', 'v', { typing: true });
+    expect(response.status).toBe(204);
+    expect(seen).toEqual([true]);
+    await until(() => logged.length === 2);
+    expect(logged.map((args) => (args[1] as Error).message)).toEqual(['listener bug', 'async listener bug']);
+    fx.desk.on('message.received', () => {
+      throw new Error('desk listener bug');
+    });
+    expect((await say(fx, 'v', { clientId: 'c1', text: 'hi' })).status).toBe(201);
+    expect(logged.map((args) => (args[1] as Error).message)).toContain('desk listener bug');
+  });
+});
+
+describe('rate limits under many visitor ids', () => {
+  it('cycling through more visitor ids than the buckets kept never resets the limit of an active visitor', async () => {
+    fx = await startChat({ rateLimit: { capacity: 1, refillPerSec: 0.001 }, clock: () => 1_800_000_000_000 });
+    const get = (visitor: string) =>
+      fx!.chat(new Request('http://x/chat/messages', { headers: visitorHeaders(visitor) }));
+    for (let i = 0; i < 5; i++) expect((await get('abuser'))?.status).toBe(200);
+    expect((await get('abuser'))?.status).toBe(429);
+    for (let i = 0; i < 12_000; i++) {
+      expect((await get(`cycled-${i}`))?.status).toBe(200);
+      if (i % 1000 === 0) expect((await get('abuser'))?.status).toBe(429);
+    }
+    expect((await get('abuser'))?.status).toBe(429);
   });
 });
