@@ -30,6 +30,8 @@ const Patch = z.strictObject({
 });
 
 const nullable = ['assigneeId', 'teamId', 'subject', 'snoozedUntil'] as const;
+/** Statuses that end a conversation: `resolvedAt` says since when. */
+const ENDED: ReadonlySet<ConversationStatus> = new Set(['resolved', 'closed']);
 
 /** Applies a validated patch; returns the new record and what changed. */
 function applyPatch(conversation: Conversation, patch: z.output<typeof Patch>, now: number) {
@@ -43,12 +45,13 @@ function applyPatch(conversation: Conversation, patch: z.output<typeof Patch>, n
   if (patch.priority) next.priority = patch.priority;
   if (patch.status && patch.status !== conversation.status) {
     next.status = patch.status;
-    if (patch.status === 'resolved' || patch.status === 'closed') {
-      next.resolvedAt = iso(now);
-      next.resolvedAtMs = now;
-    } else {
+    if (!ENDED.has(patch.status)) {
       delete next.resolvedAt;
       delete next.resolvedAtMs;
+    } else if (!ENDED.has(conversation.status) || conversation.resolvedAtMs === undefined) {
+      // Ending an active conversation stamps when; closing a resolved one (or the reverse) keeps it.
+      next.resolvedAt = iso(now);
+      next.resolvedAtMs = now;
     }
     if (patch.status !== 'snoozed') delete next.snoozedUntil;
   }

@@ -119,16 +119,23 @@ export function withoutIdentity(customer: Customer, key: string, now: number): C
   };
 }
 
-/** Should a collision between these two holdings merge the customers, under the desk's policy? */
-function mayAutoMerge(rt: Runtime, incoming: Identity, held: Identity): boolean {
+/**
+ * Which side a collision between these two holdings keeps when the desk's policy merges them, or
+ * undefined when it does not merge. The holder is kept, unless only the incoming identity is
+ * verified (`always`): a mere claim never wins over a verified holding.
+ */
+function autoMergeKeeps(rt: Runtime, incoming: Identity, held: Identity): 'holder' | 'customer' | undefined {
   const policy = rt.settings.autoMerge;
-  return policy === 'always' || (policy === 'verified' && incoming.verified && held.verified);
+  if (policy === 'verified' && incoming.verified && held.verified) return 'holder';
+  if (policy !== 'always') return undefined;
+  return incoming.verified && !held.verified ? 'customer' : 'holder';
 }
 
 /**
  * `desk.identify`: attaches an identity to a customer. When another customer holds it, the two are
- * merged if the policy allows (the holder is kept), a self-claimed holding is displaced by a
- * verified one, and otherwise a merge is only suggested.
+ * merged if the policy allows (the holder is kept, unless it only claimed the identity and this
+ * one is verified: see {@link autoMergeKeeps}), a self-claimed holding is displaced by a verified
+ * one, and otherwise a merge is only suggested.
  */
 export async function identify(
   rt: Runtime,
@@ -157,17 +164,23 @@ export async function identify(
       return { customer: updated };
     }
     const held = heldIdentity(holder, identity)!;
-    if (mayAutoMerge(rt, identity, held)) {
-      const merge = await mergeCustomers(rt, holder.id, customer.id, options.reason ?? 'identify');
+    const keep = autoMergeKeeps(rt, identity, held);
+    const reason = options.reason ?? 'identify';
+    if (keep === 'holder') {
+      const merge = await mergeCustomers(rt, holder.id, customer.id, reason);
       return { customer: await resolveCustomer(rt, holder.id), merge };
     }
+    if (keep === 'customer') {
+      // The verified side is kept and takes the identity from the claimant it absorbs.
+      const merge = await mergeCustomers(rt, customer.id, holder.id, reason, identity);
+      return { customer: await resolveCustomer(rt, customer.id), merge };
+    }
     if (identity.verified && !held.verified) return displaceClaim(rt, customer, holder, identity, now);
-    const reason = rt.settings.autoMerge === 'never' ? 'policy' : 'unverified';
     const suggestion = makeEvent(rt, 'customer.merge_suggested', customer.brandId, {
       customerId: customer.id,
       otherCustomerId: holder.id,
       identity,
-      reason,
+      reason: rt.settings.autoMerge === 'never' ? 'policy' : 'unverified',
     });
     await commitAndEmit(rt, { events: [suggestion] });
     return { customer, suggestedMergeWith: holder.id };

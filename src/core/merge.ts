@@ -85,15 +85,66 @@ async function liveCustomer(rt: Runtime, id: string): Promise<Customer> {
   return customer;
 }
 
+/** The records of one merge: the MergeRecord and both customers after it (see {@link mergeCustomers}). */
+function mergeRecords(
+  rt: Runtime,
+  kept: Customer,
+  merged: Customer,
+  conversations: Conversation[],
+  reason: MergeRecord['reason'],
+  now: number,
+  take: Identity | undefined,
+) {
+  const { traits, filled, conflicts } = mergeTraits(kept, merged);
+  // A claim the kept side takes (verified) is not moved: an unmerge leaves it with its owner.
+  const takenKey = take && keyOf(take);
+  const moved = take
+    ? merged.identities.filter((identity) => keyOf(identity) !== takenKey)
+    : merged.identities;
+  const record: MergeRecord = {
+    id: rt.newId(),
+    brandId: kept.brandId,
+    keptId: kept.id,
+    mergedId: merged.id,
+    reason,
+    at: iso(now),
+    movedConversationIds: conversations.map((conversation) => conversation.id),
+    movedIdentities: moved,
+    keptBefore: { traits: kept.traits, displayName: kept.displayName, identities: kept.identities },
+    traitConflicts: conflicts,
+    filledTraits: filled,
+    version: 1,
+  };
+  const keptAfter: Customer = {
+    ...kept,
+    displayName: kept.displayName ?? merged.displayName,
+    traits,
+    identities: unionIdentities(take ? [...kept.identities, take] : kept.identities, moved),
+    updatedAt: iso(now),
+    version: kept.version + 1,
+  };
+  const mergedAfter: Customer = {
+    ...merged,
+    identities: [],
+    mergedInto: kept.id,
+    updatedAt: iso(now),
+    version: merged.version + 1,
+  };
+  return { record, keptAfter, mergedAfter };
+}
+
 /**
  * Merges `mergedId` into `keptId` in one atomic batch: every conversation, message and identity
  * moves, blank traits are filled, and a MergeRecord keeps what `unmerge` needs to undo it exactly.
+ * With `take` (a verified identity the merged customer only claimed), the kept customer takes
+ * that identity, verified, in the same batch (`customer.identified`), and an unmerge leaves it there.
  */
 export async function mergeCustomers(
   rt: Runtime,
   keptId: string,
   mergedId: string,
   reason: MergeRecord['reason'],
+  take?: Identity,
 ): Promise<MergeRecord> {
   if (keptId === mergedId)
     throw new ValidationError('merge', [
@@ -106,47 +157,32 @@ export async function mergeCustomers(
     const now = rt.clock();
     const conversations = await rt.store.listConversations({ customerId: merged.id, limit: ALL });
     const messages = await messagesOf(rt, conversations);
-    const { traits, filled, conflicts } = mergeTraits(kept, merged);
-    const record: MergeRecord = {
-      id: rt.newId(),
-      brandId: kept.brandId,
-      keptId: kept.id,
-      mergedId: merged.id,
+    const { record, keptAfter, mergedAfter } = mergeRecords(
+      rt,
+      kept,
+      merged,
+      conversations,
       reason,
-      at: iso(now),
-      movedConversationIds: conversations.map((conversation) => conversation.id),
-      movedIdentities: merged.identities,
-      keptBefore: { traits: kept.traits, displayName: kept.displayName, identities: kept.identities },
-      traitConflicts: conflicts,
-      filledTraits: filled,
-      version: 1,
-    };
-    const keptAfter: Customer = {
-      ...kept,
-      displayName: kept.displayName ?? merged.displayName,
-      traits,
-      identities: unionIdentities(kept.identities, merged.identities),
-      updatedAt: iso(now),
-      version: kept.version + 1,
-    };
-    const mergedAfter: Customer = {
-      ...merged,
-      identities: [],
-      mergedInto: kept.id,
-      updatedAt: iso(now),
-      version: merged.version + 1,
-    };
-    const event = makeEvent(rt, 'customer.merged', kept.brandId, {
-      keptId: kept.id,
-      mergedId: merged.id,
-      reason,
-      mergeId: record.id,
-      moved: {
-        conversations: conversations.length,
-        messages: messages.length,
-        identities: merged.identities,
-      },
-    });
+      now,
+      take,
+    );
+    const events = [
+      makeEvent(rt, 'customer.merged', kept.brandId, {
+        keptId: kept.id,
+        mergedId: merged.id,
+        reason,
+        mergeId: record.id,
+        moved: {
+          conversations: conversations.length,
+          messages: messages.length,
+          identities: record.movedIdentities,
+        },
+      }),
+    ];
+    if (take)
+      events.push(
+        makeEvent(rt, 'customer.identified', kept.brandId, { customer: keptAfter, identity: take }),
+      );
     await commitAndEmit(rt, {
       customers: [
         { record: mergedAfter, expectedVersion: merged.version },
@@ -155,7 +191,7 @@ export async function mergeCustomers(
       conversations: reassign(conversations, kept.id),
       messages: reassign(messages, kept.id),
       merges: [{ record, expectedVersion: null }],
-      events: [event],
+      events,
     });
     return record;
   });

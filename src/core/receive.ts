@@ -77,19 +77,23 @@ function senderOf(
   puts: Put<Customer>[],
   events: DeskEvent[],
 ): Customer {
-  const displayName = inbound.displayName;
+  const displayName = inbound.displayName || undefined; // a blank name names no one
   if (holder && (heldIdentity(holder, from)!.verified || !from.verified)) {
     const identities = touchIdentity(holder, from, now);
-    const named = holder.displayName === undefined && displayName !== undefined;
+    const named = !holder.displayName && displayName !== undefined;
     if (!identities && !named) return holder;
     const updated: Customer = {
       ...holder,
       identities: identities ?? holder.identities,
-      displayName: holder.displayName ?? displayName,
+      displayName: named ? displayName : holder.displayName,
       updatedAt: iso(now),
       version: holder.version + 1,
     };
     puts.push({ record: updated, expectedVersion: holder.version });
+    if (named) {
+      const changes = { displayName: { from: holder.displayName, to: displayName } };
+      events.push(makeEvent(rt, 'customer.updated', brandId, { customer: updated, changes }, now));
+    }
     return updated;
   }
   const created: Customer = {
@@ -199,12 +203,23 @@ function partsOf(inbound: ParsedInboundMessage): Part[] {
   return inbound.parts ?? [{ type: 'text', text: inbound.text! }];
 }
 
+/**
+ * Whether a message's sender did not prove an identity its customer holds verified (an email that
+ * failed SPF and DKIM from a known address, a web form typed with a customer's phone). It joins that
+ * customer's conversation all the same, so that a real customer's mail that fails the checks keeps
+ * its history, but is marked `meta.unverifiedSender`: anyone could have sent it.
+ */
+function unprovenSender(from: Identity, holder: Customer | undefined): boolean {
+  return !from.verified && holder !== undefined && heldIdentity(holder, from)!.verified;
+}
+
 function buildMessage(
   rt: Runtime,
   inbound: ParsedInboundMessage,
   kind: ChannelKind,
   conversation: Conversation,
   at: number,
+  unproven: boolean,
 ): Message {
   const message: Message = {
     id: rt.newId(),
@@ -223,10 +238,11 @@ function buildMessage(
   };
   if (inbound.externalId !== undefined) message.externalId = inbound.externalId;
   if (inbound.replyTo !== undefined) message.replyTo = inbound.replyTo;
-  if (inbound.meta !== undefined || inbound.subject !== undefined || inbound.references?.length) {
+  if (unproven || inbound.meta !== undefined || inbound.subject !== undefined || inbound.references?.length) {
     const meta = { ...inbound.meta };
     if (inbound.subject !== undefined) meta.subject = inbound.subject;
     if (inbound.references?.length) meta.references = inbound.references;
+    if (unproven) meta.unverifiedSender = true;
     if (Object.keys(meta).length > 0) message.meta = meta;
   }
   return message;
@@ -277,7 +293,7 @@ function* receiveOnce(
   }
   const before = existing ?? newConversation(rt, customer, inbound, now);
   const conversation = withInbound(before, inbound.channel, at, now);
-  const message = buildMessage(rt, inbound, kind, conversation, at);
+  const message = buildMessage(rt, inbound, kind, conversation, at, unprovenSender(from, holder));
   if (!existing) events.push(makeEvent(rt, 'conversation.created', brandId, { conversation }, now));
   else if (existing.status !== conversation.status) {
     events.push(

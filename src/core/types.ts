@@ -207,8 +207,10 @@ export interface Desk {
   reply(conversationId: string, input: ReplyInput): Promise<Message>;
   /**
    * Attaches an identity to a customer. When another customer holds it, the `autoMerge` policy decides:
-   * a merge (the holder is kept), a verified identity displacing a self-claimed one, or only a
-   * `customer.merge_suggested` event.
+   * a merge (the holder is kept, unless it only claimed the identity and this one is verified: then
+   * the verified side is kept), a verified identity displacing a self-claimed one, or only a
+   * `customer.merge_suggested` event. Identifying an identity already held, with nothing new to
+   * verify, writes nothing.
    */
   identify(
     customerId: string,
@@ -237,7 +239,10 @@ export interface Desk {
     query: { customerId: string } | { conversationId: string },
     options?: { limit?: number },
   ): Promise<DeskContext>;
-  /** The customer's whole history across channels and conversations, newest first, paged by cursor. */
+  /**
+   * The customer's whole history across channels and conversations, newest first, paged by cursor.
+   * @throws NotFoundError (from the first page) for an unknown customer.
+   */
   timeline(customerId: string, options?: PageOptions): Paginator<Message>;
 
   /** Customer records. */
@@ -273,7 +278,10 @@ export interface Desk {
       patch: ConversationPatch,
       options?: { expectedVersion?: number },
     ): Promise<Conversation>;
-    /** One conversation's messages, newest first, paged by cursor. */
+    /**
+     * One conversation's messages, newest first, paged by cursor.
+     * @throws NotFoundError (from the first page) for an unknown conversation.
+     */
     messages(id: string, options?: PageOptions): Paginator<Message>;
   };
   /** Outbound delivery; started automatically when the desk has channels. */

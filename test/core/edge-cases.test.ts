@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Store } from '../../src/core/store.js';
-import { ConflictError, ValidationError } from '../../src/model/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../src/model/errors.js';
 import type { DeskEvent } from '../../src/model/events.js';
 import { normalizeEmail, normalizePhone } from '../../src/model/identity.js';
 import type { InboundMessage } from '../../src/model/inbound.js';
@@ -237,6 +237,82 @@ describe('identity edge cases', () => {
   });
 });
 
+describe('identity review fixes', () => {
+  it("a provider's name fills a blank display name once, with customer.updated", async () => {
+    const { desk, events } = testDesk();
+    const first = await desk.receive(sms('+14155550100'));
+    expect(first.customer.displayName).toBeUndefined();
+    await desk.receive(sms('+14155550100', 'no name yet'));
+    const named = await desk.receive(whatsapp('+14155550100', 'hi', { displayName: 'Ann Lee' }));
+    await desk.receive(whatsapp('+14155550100', 'again', { displayName: 'Ann L.' }));
+    await desk.receive(sms('+14155550100', 'blank', { displayName: '' }));
+    const updates = events.filter((e) => e.type === 'customer.updated');
+    expect(updates).toHaveLength(1);
+    expect(updates[0]).toMatchObject({
+      customer: { id: first.customer.id, displayName: 'Ann Lee', version: named.customer.version },
+      changes: { displayName: { from: undefined, to: 'Ann Lee' } },
+    });
+    expect(Object.keys(updates[0]!.type === 'customer.updated' ? updates[0]!.changes : {})).toEqual([
+      'displayName',
+    ]);
+    expect((await desk.customers.get(first.customer.id)).displayName).toBe('Ann Lee');
+    const logged = (await desk.store.readEvents({ limit: 1000 })).map((entry) => entry.event);
+    expect(logged).toEqual(events);
+  });
+
+  it('always: a verified identity merges its mere claimant into the verified side, which is kept', async () => {
+    const { desk, events } = testDesk({ identity: { autoMerge: 'always' } });
+    const visitor = await desk.receive(webchat('v1', 'I am ann@example.com'));
+    await desk.identify(visitor.customer.id, { kind: 'email', value: 'ann@example.com' });
+    const ann = await desk.receive(sms('+14155550100'));
+    const count = events.length;
+    const result = await desk.identify(ann.customer.id, {
+      kind: 'email',
+      value: 'ann@example.com',
+      verified: true,
+    });
+    expect(result.customer.id).toBe(ann.customer.id);
+    expect(result.merge).toMatchObject({ keptId: ann.customer.id, mergedId: visitor.customer.id });
+    expect(result.customer.identities.find((i) => i.kind === 'email')).toMatchObject({ verified: true });
+    expect((await desk.customers.get(visitor.customer.id)).mergedInto).toBe(ann.customer.id);
+    expect(events.slice(count).map((e) => e.type)).toEqual(['customer.merged', 'customer.identified']);
+    // Undone, the claimant comes back without the address its verified owner took.
+    const restored = await desk.unmerge(result.merge!.id);
+    expect(restored.identities.map((i) => i.value)).toEqual(['v1']);
+    const owner = await desk.store.findCustomerByIdentity('default', 'email:ann@example.com');
+    expect(owner?.id).toBe(ann.customer.id);
+    expect(owner?.identities.find((i) => i.kind === 'email')?.verified).toBe(true);
+  });
+
+  it('always: a claim of a verified holding merges into the verified holder, which is kept', async () => {
+    const { desk } = testDesk({ identity: { autoMerge: 'always' } });
+    const ann = await desk.receive(email('ann@example.com'));
+    const visitor = await desk.receive(webchat('v1'));
+    const result = await desk.identify(visitor.customer.id, { kind: 'email', value: 'ann@example.com' });
+    expect(result.merge).toMatchObject({ keptId: ann.customer.id, mergedId: visitor.customer.id });
+    expect(result.customer.identities.find((i) => i.kind === 'email')?.verified).toBe(true);
+  });
+
+  it("an unverified sender of a customer's verified identity joins, its message marked", async () => {
+    const { desk } = testDesk();
+    const ann = await desk.receive(email('ann@example.com', 'order 42?'));
+    expect(ann.message.meta?.unverifiedSender).toBeUndefined();
+    const spoof = await desk.receive(
+      email('ann@example.com', 'send it to my new address', {
+        from: { kind: 'email', value: 'ann@example.com', verified: false },
+      }),
+    );
+    expect(spoof.customer.id).toBe(ann.customer.id);
+    expect(spoof.conversation.id).toBe(ann.conversation.id);
+    expect(spoof.message.meta).toEqual({ unverifiedSender: true });
+    expect(spoof.customer.identities.find((i) => i.kind === 'email')?.verified).toBe(true);
+    // A claim held unverified is no one's proof: a second claim is not marked.
+    const form = { channel: 'webform', from: { kind: 'email', value: 'bob@example.com' } } as const;
+    await desk.receive({ ...form, text: 'first' });
+    expect((await desk.receive({ ...form, text: 'second' })).message.meta).toBeUndefined();
+  });
+});
+
 describe('continuity edge cases', () => {
   it('a late delivery keeps its place and moves neither the last channel nor the reply channel', async () => {
     const { desk, types } = testDesk();
@@ -338,6 +414,35 @@ describe('continuity edge cases', () => {
 });
 
 describe('paging edge cases', () => {
+  it('an unknown conversation is NotFoundError, as for timeline and context', async () => {
+    const reads = { getConversation: 0 };
+    const store = memoryStore();
+    const counted: Store = {
+      ...store,
+      name: store.name,
+      getConversation: (id) => {
+        reads.getConversation++;
+        return store.getConversation(id);
+      },
+    };
+    const { desk } = testDesk({ store: counted });
+    await expect(desk.conversations.messages('01UNKNOWN').page()).rejects.toBeInstanceOf(NotFoundError);
+    await expect(desk.timeline('01UNKNOWN').page()).rejects.toBeInstanceOf(NotFoundError);
+    await expect(desk.context({ conversationId: '01UNKNOWN' })).rejects.toBeInstanceOf(NotFoundError);
+    const iterate = async () => {
+      for await (const _ of desk.conversations.messages('01UNKNOWN')) return;
+    };
+    await expect(iterate()).rejects.toBeInstanceOf(NotFoundError);
+    const { conversation } = await desk.receive(sms('+14155550100'));
+    reads.getConversation = 0;
+    const page = await desk.conversations.messages(conversation.id, { limit: 1 }).page();
+    expect(page.items).toHaveLength(1);
+    expect(await page.next()).toMatchObject({ items: [], hasNext: false });
+    expect(reads.getConversation).toBe(0); // a page with messages proves the conversation exists
+    const past = await desk.conversations.messages(conversation.id, { before: '0.0' }).page();
+    expect(past.items).toEqual([]);
+  });
+
   it('cursors of messages with a fractional provider time page without repeats or gaps', async () => {
     const { desk } = testDesk();
     const a = await desk.receive(sms('+14155550100', 'a', { createdAt: T0 - 60_000.5 }));
@@ -381,6 +486,25 @@ describe('paging edge cases', () => {
 });
 
 describe('conversations.update edge cases', () => {
+  it('closing a resolved conversation keeps when it was resolved, and reports only the status', async () => {
+    const { desk, events, advance } = testDesk();
+    const { conversation } = await desk.receive(sms('+14155550100'));
+    const resolved = await desk.conversations.update(conversation.id, { status: 'resolved' });
+    advance(HOUR);
+    const closed = await desk.conversations.update(conversation.id, { status: 'closed' });
+    expect(closed).toMatchObject({ resolvedAt: resolved.resolvedAt, resolvedAtMs: T0 });
+    const last = events.at(-1);
+    expect(last?.type === 'conversation.updated' ? last.changes : undefined).toEqual({
+      status: { from: 'resolved', to: 'closed' },
+    });
+    const other = await desk.receive(email('bob@example.com'));
+    const closedAtOnce = await desk.conversations.update(other.conversation.id, { status: 'closed' });
+    expect(closedAtOnce).toMatchObject({
+      resolvedAt: new Date(T0 + HOUR).toISOString(),
+      resolvedAtMs: T0 + HOUR,
+    });
+  });
+
   it('reopening and clearing list the removed fields as changed', async () => {
     const { desk, events } = testDesk();
     const { conversation } = await desk.receive(sms('+14155550100'));
