@@ -1,6 +1,6 @@
 import { isSupportedCountry } from 'libphonenumber-js';
 import { NotFoundError, ValidationError } from '../model/errors.js';
-import { type InboundEvent, type ParsedStatusUpdate, StatusUpdate } from '../model/inbound.js';
+import type { InboundEvent, ParsedStatusUpdate } from '../model/inbound.js';
 import type { Json } from '../model/records.js';
 import type { ChannelAdapter } from './channel.js';
 import { buildContext } from './context.js';
@@ -10,12 +10,12 @@ import { DeskEmitter } from './emitter.js';
 import { identify } from './identity.js';
 import { createIdGenerator } from './ids.js';
 import { mergeCustomers, unmergeCustomers } from './merge.js';
-import { Outbox } from './outbox.js';
+import { Outbox, type OutboxSettings } from './outbox.js';
 import { paginate } from './paging.js';
 import { applyReceive, type PreparedReceive, prepareReceive, receive } from './receive.js';
 import { reply } from './reply.js';
-import { parseInput, type Runtime, resolveCustomer } from './runtime.js';
-import { applyStatus, matchEcho, updateStatus } from './status.js';
+import { type Runtime, resolveCustomer } from './runtime.js';
+import { applyStatus, EarlyStatuses, matchEcho, parseStatusUpdate, updateStatus } from './status.js';
 import type { Store } from './store.js';
 import { locateMessage, messageReader } from './timeline.js';
 import type { Desk, DeskOptions, IngestResult } from './types.js';
@@ -91,28 +91,53 @@ function prepareEvent(rt: Runtime, channelId: string, event: InboundEvent): Prep
   }
   if (event.type === 'status') {
     const status = event.status.channel ? event.status : { ...event.status, channel: channelId };
-    return { type: 'status', update: parseInput(StatusUpdate, status, 'status update') };
+    return { type: 'status', update: parseStatusUpdate(status) };
   }
   return { ...event, channel: event.channel ?? channelId };
 }
 
 /** Validates every event first, so a malformed one stores nothing, then applies them in order. */
-async function ingest(rt: Runtime, channelId: string, events: InboundEvent[]): Promise<IngestResult[]> {
+async function ingest(
+  rt: Runtime,
+  early: EarlyStatuses,
+  channelId: string,
+  events: InboundEvent[],
+): Promise<IngestResult[]> {
   const prepared = events.map((event) => prepareEvent(rt, channelId, event));
   const results: IngestResult[] = [];
   for (const event of prepared) {
     if (event.type === 'message') {
       results.push({ type: 'message', result: await applyReceive(rt, event.prepared) });
     } else if (event.type === 'status') {
-      results.push({ type: 'status', message: await applyStatus(rt, event.update) });
+      results.push({ type: 'status', message: await applyStatus(rt, event.update, early) });
     } else {
       results.push({
         type: 'echo',
-        message: await matchEcho(rt, event.channel, event.externalId, event.idempotencyKey),
+        message: await matchEcho(rt, event.channel, event.externalId, event.idempotencyKey, early),
       });
     }
   }
   return results;
+}
+
+/** A setting that must be a positive whole number (`integer`) or a positive finite number of ms. */
+function positive(value: number | undefined, fallback: number, path: string[], integer = false): number {
+  if (value === undefined) return fallback;
+  const valid = integer ? Number.isSafeInteger(value) : Number.isFinite(value);
+  if (typeof value === 'number' && valid && value > 0) return value;
+  throw new ValidationError('desk options', [
+    { path, message: integer ? 'must be a whole number >= 1' : 'must be a finite number of ms > 0' },
+  ]);
+}
+
+/** The outbox settings, defaults applied. @throws ValidationError naming the option (`outbox.leaseMs`). */
+function outboxSettings(options: DeskOptions['outbox'] = {}): OutboxSettings {
+  return {
+    leaseMs: positive(options.leaseMs, 60_000, ['outbox', 'leaseMs']),
+    maxAttempts: positive(options.maxAttempts, 5, ['outbox', 'maxAttempts'], true),
+    retryBaseMs: positive(options.retryBaseMs, 1_000, ['outbox', 'retryBaseMs']),
+    pollMs: 1_000,
+  };
 }
 
 /**
@@ -120,13 +145,10 @@ async function ingest(rt: Runtime, channelId: string, events: InboundEvent[]): P
  * default memory store, so the core itself never imports a store driver.
  */
 export function assembleDesk(options: DeskOptions, store: Store): Desk {
+  const settings = outboxSettings(options.outbox);
   const rt = runtimeOf(options, store);
-  const outbox = new Outbox(rt, {
-    leaseMs: options.outbox?.leaseMs ?? 60_000,
-    maxAttempts: options.outbox?.maxAttempts ?? 5,
-    retryBaseMs: options.outbox?.retryBaseMs ?? 1_000,
-    pollMs: 1_000,
-  });
+  const early = new EarlyStatuses(settings.leaseMs);
+  const outbox = new Outbox(rt, settings, early);
   const unwatch = rt.store.watch?.((logged) => rt.emitter.emit(logged.map((entry) => entry.event)));
   const desk: Desk = {
     store: rt.store,
@@ -134,8 +156,8 @@ export function assembleDesk(options: DeskOptions, store: Store): Desk {
     logger: rt.logger,
     channels: rt.channels,
     receive: (inbound) => receive(rt, inbound),
-    ingest: (channelId, events) => ingest(rt, channelId, events),
-    updateStatus: (update) => updateStatus(rt, update),
+    ingest: (channelId, events) => ingest(rt, early, channelId, events),
+    updateStatus: (update) => updateStatus(rt, update, early),
     handleWebhook: (channelId, request) => handleWebhook(desk, channelId, request, { logger: rt.logger }),
     reply: async (conversationId, input) => {
       const message = await reply(rt, conversationId, input);

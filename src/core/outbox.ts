@@ -5,6 +5,7 @@ import type { ChannelAdapter, OutboundDelivery, SendResult } from './channel.js'
 import { keyOf } from './identity.js';
 import { fallbackFor } from './reply.js';
 import { commitAndEmit, makeEvent, type Runtime, resolveCustomer, withConflictRetry } from './runtime.js';
+import { applyEarly, type EarlyStatuses } from './status.js';
 import type { OutboxEntry, WriteBatch } from './store.js';
 
 /** Resolved outbox settings. */
@@ -34,10 +35,13 @@ type Settlement = { message: Message; extra?: WriteBatch } | undefined;
  * Delivers queued messages: claims due entries with a lease (so several processes can share one
  * store and a crashed sender's claim expires), sends each through its adapter, and records the
  * outcome. Retryable failures go back with exponential backoff and jitter; final ones mark the
- * message `failed` and follow its fallback chain.
+ * message `failed` and follow its fallback chain. Only entries on channels this desk has an
+ * adapter for are claimed: the others are left to a desk sharing the store that has one.
  */
 export class Outbox {
   private readonly owner: string;
+  /** The channels this desk can send on: the only ones it claims. */
+  private readonly channels: readonly string[];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private tail: Promise<void> = Promise.resolve();
   private pending: Promise<void> | undefined;
@@ -46,13 +50,20 @@ export class Outbox {
   constructor(
     private readonly rt: Runtime,
     private readonly settings: OutboxSettings,
+    private readonly early: EarlyStatuses,
   ) {
     this.owner = `desk-${rt.newId()}`;
+    this.channels = [...rt.channels.keys()];
   }
 
   start(): void {
     if (this.started) return;
     this.started = true;
+    this.tail = this.tail.then(() =>
+      this.reportStranded().catch((error) =>
+        this.rt.logger.error('threadline: reading the outbox at start failed', error),
+      ),
+    );
     this.kick();
   }
 
@@ -91,13 +102,32 @@ export class Outbox {
     (this.timer as { unref?: () => void }).unref?.();
   }
 
+  /**
+   * Warns once, at start, about queued messages on channels this desk has no adapter for. They are
+   * not failed: another desk sharing the store may have that adapter (a worker, a rolling deploy),
+   * and only the host knows whether one does.
+   */
+  private async reportStranded(): Promise<void> {
+    const stranded = new Map<string, number>();
+    for (const { channel } of await this.rt.store.listOutbox()) {
+      if (!this.rt.channels.has(channel)) stranded.set(channel, (stranded.get(channel) ?? 0) + 1);
+    }
+    for (const [channel, count] of stranded) {
+      this.rt.logger.warn(
+        `threadline: ${count} queued message(s) on channel "${channel}" wait for a desk with an adapter of that id; this desk has none and leaves them queued`,
+      );
+    }
+  }
+
   private async round(): Promise<void> {
+    if (this.channels.length === 0) return;
     for (;;) {
       const claimed = await this.rt.store.claimOutbox({
         now: this.rt.clock(),
         leaseMs: this.settings.leaseMs,
         owner: this.owner,
         limit: CLAIM_BATCH,
+        channels: this.channels,
       });
       if (claimed.length === 0) return;
       // One entry's failure to record must neither end the round under the others' sends nor leave
@@ -119,27 +149,22 @@ export class Outbox {
       return;
     }
     const adapter = this.rt.channels.get(message.channel);
-    if (!adapter) {
-      await this.rt.store.commit({
-        outbox: [
-          {
-            ...entry,
-            notBefore: this.rt.clock() + this.settings.pollMs * 60,
-            leaseOwner: undefined,
-            leaseUntil: undefined,
-          },
-        ],
-      });
-      return;
-    }
-    let result: SendResult;
+    // Only a store that ignores `channels` hands over such an entry (or one whose message moved to
+    // another channel): it is left as it is, and its claim lapses for a desk that can send it.
+    if (!adapter) return;
+    const sending = this.early.begin(message.channel);
     try {
-      result = await this.send(adapter, message, entry);
-    } catch (error) {
-      await this.fail(message, entry, error);
-      return;
+      let result: SendResult;
+      try {
+        result = await this.send(adapter, message, entry);
+      } catch (error) {
+        await this.fail(message, entry, error);
+        return;
+      }
+      await this.recordSent(message, entry, result);
+    } finally {
+      sending();
     }
-    await this.recordSent(message.id, entry, result);
   }
 
   /**
@@ -180,22 +205,38 @@ export class Outbox {
   }
 
   /**
-   * Records an accepted send. The provider has the message now: a failure to store that is logged,
-   * never turned into `failed` or a fallback; the claim lapses and the send is retried with the same
-   * idempotency key.
+   * Records an accepted send, then applies the status updates that arrived before this answer (see
+   * `EarlyStatuses`). The provider has the message now: a failure to store that is logged, never
+   * turned into `failed` or a fallback; the claim lapses and the send is retried with the same
+   * idempotency key. A provider id another message holds already (a provider reusing ids) is not
+   * taken from it: the message is recorded as sent without one, and a warning logged.
    */
-  private async recordSent(id: string, entry: OutboxEntry, result: SendResult): Promise<void> {
+  private async recordSent(message: Message, entry: OutboxEntry, result: SendResult): Promise<void> {
+    const { id, channel } = message;
+    let holder: string | undefined;
     try {
-      await this.settle(id, entry, 'message.sent', (current) => ({
-        message: {
-          ...current,
-          status: result.status ?? 'sent',
-          externalId: result.externalId,
-          ...(result.meta ? { meta: { ...current.meta, ...result.meta } } : {}),
-        },
-      }));
+      await this.settle(id, entry, 'message.sent', async (current) => {
+        const held = await this.rt.store.getMessageByExternalId(channel, result.externalId);
+        holder = held !== undefined && held.id !== id ? held.id : undefined;
+        const sent: Message = { ...current, status: result.status ?? 'sent' };
+        if (holder === undefined) sent.externalId = result.externalId;
+        if (result.meta) sent.meta = { ...current.meta, ...result.meta };
+        return { message: sent };
+      });
     } catch (error) {
       this.rt.logger.error(`threadline: message ${id} was sent but its outcome could not be stored`, error);
+      return;
+    }
+    if (holder !== undefined) {
+      this.rt.logger.warn(
+        `threadline: ${channel} answered the send of message ${id} with id ${result.externalId}, which message ${holder} holds; recorded as sent without it`,
+      );
+      return;
+    }
+    try {
+      await applyEarly(this.rt, this.early, channel, result.externalId);
+    } catch (error) {
+      this.rt.logger.error(`threadline: applying early status updates of message ${id} failed`, error);
     }
   }
 

@@ -128,13 +128,30 @@ function route(
   return { channel, kind: adapter.kind, to };
 }
 
+/**
+ * The channels to try in order: the first, then its fallbacks, each once, so a failure is never
+ * retried on a channel that already failed (the message's own, or a repeat).
+ */
 function chainFor(rt: Runtime, input: z.output<typeof ReplySchema>, conversation: Conversation): string[] {
   const first = input.channel ?? conversation.lastInboundChannel ?? conversation.lastChannel;
   if (!first) throw new PolicyError(`conversation ${conversation.id} has no channel yet; pass one`);
   const kind = rt.channels.get(first)?.kind;
   const rest =
     input.fallback ?? rt.settings.fallback[first] ?? (kind ? rt.settings.fallback[kind] : undefined) ?? [];
-  return [first, ...rest.filter((channel) => channel !== first)];
+  return [...new Set([first, ...rest])];
+}
+
+/**
+ * The rest of a failed message's fallback chain (`meta.fallback`), each channel once and without
+ * the one that failed: a chain stored by an older release, or a host's `meta`, may repeat them.
+ */
+function restOfChain(failed: Message): string[] {
+  const stored = failed.meta?.fallback;
+  if (!Array.isArray(stored)) return [];
+  const rest = new Set<string>();
+  for (const channel of stored)
+    if (typeof channel === 'string' && channel !== failed.channel) rest.add(channel);
+  return [...rest];
 }
 
 /** Picks the first channel of the chain that accepts the reply; a PolicyError lists every refusal. */
@@ -192,7 +209,7 @@ export function outboundMessage(
  * fails for good and when a provider reports the message `failed` later.
  */
 export async function fallbackFor(rt: Runtime, failed: Message): Promise<WriteBatch> {
-  const chain = Array.isArray(failed.meta?.fallback) ? (failed.meta.fallback as string[]) : [];
+  const chain = restOfChain(failed);
   if (chain.length === 0) return {};
   const conversation = await rt.store.getConversation(failed.conversationId);
   if (!conversation) return {};
@@ -269,7 +286,9 @@ export async function reply(rt: Runtime, conversationId: string, raw: ReplyInput
         ? { route: { channel: chain[0]!, kind: 'api' as ChannelKind, to: undefined }, rest: [] }
         : pickRoute(rt, chain, parts, conversation, customer, now);
     const meta = { ...(input.meta as Message['meta']) };
+    // The chain is the desk's to keep: a `fallback` key of the host's meta is not a chain.
     if (picked.rest.length > 0) meta.fallback = picked.rest;
+    else delete meta.fallback;
     const message = outboundMessage(rt, conversation, parts, author, picked.route, direction, now, meta);
     const updated = withOutbound(conversation, message, now);
     const events: DeskEvent[] = [

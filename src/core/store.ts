@@ -71,9 +71,11 @@ export interface OutboxEntry {
 
 /**
  * One atomic change: every put and every event lands, or none does. A put whose
- * `expectedVersion` does not match, a record put twice in one batch, a message whose
- * `channel`+`externalId` is taken, or an identity (by `identityKey`) linked to a different live
- * customer makes the whole batch throw `ConflictError` and write nothing.
+ * `expectedVersion` does not match, a record put twice in one batch, a message (new or updated)
+ * whose `channel`+`externalId` finds another message (one carrying it, or one that carried it
+ * before: a former id keeps finding its message, which may take it back), or an identity (by
+ * `identityKey`) linked to a different live customer makes the whole batch throw `ConflictError`
+ * and write nothing.
  */
 export interface WriteBatch {
   customers?: Put<Customer>[];
@@ -93,6 +95,11 @@ export interface ClaimOptions {
   leaseMs: number;
   owner: string;
   limit: number;
+  /**
+   * Only entries on these channels (the claimer's adapters), so that a desk never holds up a message
+   * it cannot send from a desk sharing the store that can; entries on any channel when omitted.
+   */
+  channels?: readonly string[] | undefined;
 }
 
 /**
@@ -134,8 +141,9 @@ export interface Store {
   commit(batch: WriteBatch): Awaitable<void>;
 
   /**
-   * Claims up to `limit` outbox entries that are due (`notBefore <= now`) and not leased (or whose
-   * lease expired), leasing them to `owner` until `now + leaseMs`. Atomic across concurrent callers.
+   * Claims up to `limit` outbox entries that are due (`notBefore <= now`), not leased (or whose
+   * lease expired) and on one of `channels` (when given), leasing them to `owner` until
+   * `now + leaseMs`. Atomic across concurrent callers; entries it does not claim are left as they are.
    */
   claimOutbox(options: ClaimOptions): Promise<OutboxEntry[]>;
   /** Every pending outbox entry (for inspection and tests). */

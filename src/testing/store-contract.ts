@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Awaitable, Store } from '../core/store.js';
+import type { Awaitable, Put, Store } from '../core/store.js';
 import { ConflictError, StorageError } from '../model/errors.js';
 import { identityKey } from '../model/identity.js';
-import type { Customer } from '../model/records.js';
+import type { Customer, Message } from '../model/records.js';
 import { makeConversation, makeCustomer, makeEvent, makeMessage } from './records.js';
 
 /** Tests a driver may skip, by name, with the reason shown in the test report. */
@@ -148,6 +148,54 @@ const cases: Record<string, Case> = {
     });
     expect(await s.countMessages({ conversationId: conversation.id })).toBe(2);
   },
+  'an update may not take a channel + externalId that finds another message': async ({ store, reopened }) => {
+    const { conversation } = await seed(store);
+    const first = makeMessage(conversation, 1, { externalId: 'E1' });
+    const second = makeMessage(conversation, 2, { externalId: 'E2' });
+    const queued = makeMessage(conversation, 3, { direction: 'outbound', status: 'queued' });
+    await store.commit({
+      messages: [first, second, queued].map((record) => ({ record, expectedVersion: null })),
+    });
+    const update = (message: Message, changes: Partial<Message>): Put<Message> => ({
+      record: { ...message, ...changes, version: message.version + 1 },
+      expectedVersion: message.version,
+    });
+    // Setting an id another message carries, or changing to one, with the rest of the batch.
+    await expectConflict(() =>
+      store.commit({
+        messages: [update(queued, { externalId: 'E1', status: 'sent' })],
+        events: [makeEvent(queued)],
+      }),
+    );
+    await expectConflict(() => store.commit({ messages: [update(second, { externalId: 'E1' })] }));
+    // An update and a new message of one batch taking the same id.
+    await expectConflict(() =>
+      store.commit({
+        messages: [
+          update(queued, { externalId: 'E3' }),
+          { record: makeMessage(conversation, 4, { externalId: 'E3' }), expectedVersion: null },
+        ],
+      }),
+    );
+    // A message keeps its id through an update and may change it; its former id still finds it,
+    // stays its own (no other message takes it) and can be taken back.
+    const read = update(first, { status: 'read' });
+    await store.commit({ messages: [read] });
+    const renamed = update(read.record, { externalId: 'E1b' });
+    await store.commit({ messages: [renamed] });
+    await expectConflict(() => store.commit({ messages: [update(queued, { externalId: 'E1' })] }));
+    const s = await reopened();
+    expect((await s.getMessageByExternalId('sms', 'E1'))?.id).toBe(first.id);
+    await expectConflict(() => s.commit({ messages: [update(second, { externalId: 'E1' })] }));
+    await s.commit({ messages: [update(renamed.record, { externalId: 'E1' })] });
+    await s.commit({ messages: [update(queued, { externalId: 'E3', status: 'sent' })] });
+    expect((await s.getMessageByExternalId('sms', 'E1'))?.id).toBe(first.id);
+    expect((await s.getMessageByExternalId('sms', 'E1b'))?.id).toBe(first.id);
+    expect(await s.getMessageByExternalId('sms', 'E2')).toMatchObject({ id: second.id, externalId: 'E2' });
+    expect(await s.getMessageByExternalId('sms', 'E3')).toMatchObject({ id: queued.id, status: 'sent' });
+    expect(await s.readEvents({ limit: 10 })).toEqual([]);
+    expect(await s.countMessages({ conversationId: conversation.id })).toBe(3);
+  },
   'the identity index follows customers and refuses a second owner': async ({ store, reopened }) => {
     const ann = makeCustomer({ identities: [phone('+14155550100')] });
     const bob = makeCustomer({ identities: [phone('+14155550199')] });
@@ -282,6 +330,32 @@ const cases: Record<string, Case> = {
     expect(again.map((e) => e.messageId).sort()).toEqual(['m2', 'm3']);
     expect(again.every((e) => e.leaseOwner === 'd' && e.leaseUntil === 7_000)).toBe(true);
     expect((await s.listOutbox()).map((e) => e.messageId).sort()).toEqual(['m2', 'm3']);
+  },
+  'an outbox claim limited to channels leaves the other entries untouched': async ({ store, reopened }) => {
+    const entry = (messageId: string, channel: string) => ({ messageId, channel, attempts: 0, notBefore: 0 });
+    await store.commit({ outbox: [entry('m1', 'sms'), entry('m2', 'whatsapp'), entry('m3', 'email')] });
+    const claimed = await store.claimOutbox({
+      now: 1_000,
+      leaseMs: 1_000,
+      owner: 'a',
+      limit: 10,
+      channels: ['sms', 'email'],
+    });
+    expect(claimed.map((e) => e.messageId).sort()).toEqual(['m1', 'm3']);
+    expect(
+      await store.claimOutbox({ now: 1_000, leaseMs: 1_000, owner: 'b', limit: 10, channels: [] }),
+    ).toEqual([]);
+    const s = await reopened();
+    const left = (await s.listOutbox()).find((e) => e.messageId === 'm2');
+    expect(left).toEqual(entry('m2', 'whatsapp'));
+    const other = await s.claimOutbox({
+      now: 1_000,
+      leaseMs: 1_000,
+      owner: 'c',
+      limit: 10,
+      channels: ['whatsapp'],
+    });
+    expect(other.map((e) => [e.messageId, e.leaseOwner])).toEqual([['m2', 'c']]);
   },
   'the event log reads from a cursor, in commit order': async ({ store, reopened }) => {
     const { conversation } = await seed(store);

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { DeliveryOptions } from '../../src/channels/shared/provider-client.js';
 import { twilioSms } from '../../src/channels/twilio/index.js';
 import type { ChannelAdapter, OutboundDelivery, SendResult } from '../../src/core/channel.js';
-import { DeliveryError, StorageError } from '../../src/model/errors.js';
+import { DeliveryError, StorageError, ValidationError } from '../../src/model/errors.js';
 import type { DeskEvent } from '../../src/model/events.js';
 import { memoryStore } from '../../src/stores/memory/index.js';
 import {
@@ -12,7 +12,7 @@ import {
   type ScriptedResponse,
   startScriptedApi,
 } from '../channels/scripted-api-server.js';
-import { email, HOUR, sms, testDesk, whatsapp } from './helpers.js';
+import { email, HOUR, sms, T0, testDesk, whatsapp } from './helpers.js';
 
 const ACCOUNT_SID = `AC${'0f'.repeat(16)}`;
 const sid = (n: number) => `SM${String(n).padStart(32, '0')}`;
@@ -590,5 +590,259 @@ describe('status callbacks', () => {
     expect(late).toMatchObject({ type: 'echo', message: { id: message.id, status: 'sent' } });
     expect(await desk.store.countMessages({ customerId: customer.id })).toBe(count);
     expect(await desk.store.listOutbox()).toEqual([]);
+  });
+});
+
+describe('desk options: the outbox', () => {
+  it.each([
+    ['leaseMs', 0],
+    ['leaseMs', -1],
+    ['leaseMs', Number.NaN],
+    ['leaseMs', Number.POSITIVE_INFINITY],
+    ['maxAttempts', 0],
+    ['maxAttempts', 2.5],
+    ['maxAttempts', Number.NaN],
+    ['retryBaseMs', 0],
+    ['retryBaseMs', -1_000],
+    ['retryBaseMs', '1000'],
+  ])('outbox.%s = %s is a ValidationError naming the option', (option, value) => {
+    const create = () => testDesk({ outbox: { autoStart: false, [option]: value } });
+    expect(create).toThrow(ValidationError);
+    expect(create).toThrow(`outbox.${option}`);
+  });
+
+  it('whole, positive values are accepted', () => {
+    expect(() => testDesk({ outbox: { leaseMs: 1, maxAttempts: 1, retryBaseMs: 0.5 } })).not.toThrow();
+  });
+});
+
+describe('outbox: provider ids', () => {
+  it('a send answered with an id another message holds is recorded as sent without it, once', async () => {
+    const smsA = scriptedAdapter('sms', 'sms');
+    const logged: unknown[] = [];
+    const { desk, advance } = testDesk({
+      channels: [smsA.adapter],
+      outbox: { autoStart: false },
+      logger: { warn: (...args: unknown[]) => void logged.push(args), error() {} },
+    });
+    // The customer's own message carries the id the provider will give our send.
+    const { conversation, message: inbound } = await desk.receive(
+      sms('+14155550123', 'hi', { externalId: 'sms-1' }),
+    );
+    const message = await desk.reply(conversation.id, { text: 'hello' });
+    await desk.outbox.flush();
+    const stored = await desk.store.getMessage(message.id);
+    expect(stored).toMatchObject({ status: 'sent' });
+    expect(stored!.externalId).toBeUndefined();
+    expect((await desk.store.getMessageByExternalId('sms', 'sms-1'))?.id).toBe(inbound.id);
+    expect(logged).toHaveLength(1);
+    advance(61_000);
+    await desk.outbox.flush();
+    expect(smsA.sent).toHaveLength(1);
+    expect(await desk.store.listOutbox()).toEqual([]);
+  });
+});
+
+describe('outbox: channels without an adapter', () => {
+  it('a desk leaves a message it has no adapter for to a desk sharing the store that has one', async () => {
+    const store = memoryStore();
+    const smsA = scriptedAdapter('sms', 'sms');
+    const waA = scriptedAdapter('whatsapp', 'whatsapp');
+    const a = testDesk({ store, channels: [smsA.adapter], outbox: { autoStart: false } });
+    const b = testDesk({ store, channels: [waA.adapter], outbox: { autoStart: false } });
+    const { conversation } = await b.desk.receive(whatsapp('+14155550123'));
+    const message = await b.desk.reply(conversation.id, { text: 'hi' });
+    const [queued] = await store.listOutbox();
+    await a.desk.outbox.flush();
+    await a.desk.outbox.flush();
+    expect(await store.listOutbox()).toEqual([queued]);
+    await b.desk.outbox.flush();
+    expect(waA.sent.map((d) => d.message.id)).toEqual([message.id]);
+    expect(await store.getMessage(message.id)).toMatchObject({ status: 'sent' });
+  });
+
+  it('a message on a channel no adapter serves stays queued, untouched, and start() warns about it', async () => {
+    const store = memoryStore();
+    const warned: string[] = [];
+    const writer = testDesk({ store, outbox: { autoStart: false } });
+    const { conversation } = await writer.desk.receive(sms('+14155550123'));
+    // Stored by a desk without channels (which queues on any channel), under a mistyped id.
+    const message = await writer.desk.reply(conversation.id, { text: 'hi', channel: 'smss' });
+    const [queued] = await store.listOutbox();
+    const smsA = scriptedAdapter('sms', 'sms');
+    const { desk } = testDesk({
+      store,
+      channels: [smsA.adapter],
+      outbox: { autoStart: false },
+      logger: { warn: (text: string) => void warned.push(text), error() {} },
+    });
+    desk.outbox.start();
+    await desk.outbox.flush();
+    await desk.outbox.stop();
+    expect(warned).toEqual([expect.stringContaining('1 queued message(s) on channel "smss"')]);
+    expect(smsA.sent).toEqual([]);
+    expect(await store.listOutbox()).toEqual([queued]);
+    expect((await store.getMessage(message.id))?.status).toBe('queued');
+  });
+});
+
+describe('status updates: errors, times and repeats in the chain', () => {
+  async function sent() {
+    const smsA = scriptedAdapter('sms', 'sms');
+    const t = testDesk({ channels: [smsA.adapter], outbox: { autoStart: false } });
+    const { conversation } = await t.desk.receive(sms('+14155550123'));
+    const message = await t.desk.reply(conversation.id, { text: 'hi' });
+    await t.desk.outbox.flush();
+    return { ...t, message };
+  }
+
+  it('an error is kept on failed only, and the provider time of each move goes to meta.statusAt', async () => {
+    const { desk, message, now } = await sent();
+    const warning = { code: '30007', message: 'Carrier violation' };
+    await desk.updateStatus({
+      channel: 'sms',
+      externalId: 'sms-1',
+      status: 'delivered',
+      error: warning,
+      at: T0 - 2_000,
+    });
+    const delivered = await desk.store.getMessage(message.id);
+    expect(delivered!.error).toBeUndefined();
+    expect(delivered!.meta).toEqual({ statusAt: { delivered: new Date(T0 - 2_000).toISOString() } });
+    await desk.updateStatus({ channel: 'sms', externalId: 'sms-1', status: 'read' });
+    expect((await desk.store.getMessage(message.id))!.meta).toEqual({
+      statusAt: { delivered: new Date(T0 - 2_000).toISOString(), read: new Date(now()).toISOString() },
+    });
+
+    const other = await sent();
+    await other.desk.updateStatus({
+      channel: 'sms',
+      externalId: 'sms-1',
+      status: 'failed',
+      error: warning,
+      at: '2026-11-01T08:59:00Z',
+    });
+    expect(await other.desk.store.getMessage(other.message.id)).toMatchObject({
+      status: 'failed',
+      error: warning,
+      meta: { statusAt: { failed: '2026-11-01T08:59:00.000Z' } },
+    });
+  });
+
+  it('an unreadable time is a ValidationError naming `at`, and a webhook carrying one stores nothing', async () => {
+    const { desk, message, types } = await sent();
+    const bad = { channel: 'sms', externalId: 'sms-1', status: 'delivered' as const, at: 'yesterday' };
+    await expect(desk.updateStatus(bad)).rejects.toMatchObject({ name: 'ValidationError', field: 'at' });
+    const before = types().length;
+    await expect(
+      desk.ingest('sms', [
+        { type: 'status', status: { channel: 'sms', externalId: 'sms-1', status: 'read' } },
+        { type: 'status', status: bad },
+      ]),
+    ).rejects.toBeInstanceOf(ValidationError);
+    expect(types()).toHaveLength(before);
+    expect((await desk.store.getMessage(message.id))?.status).toBe('sent');
+  });
+
+  it('a chain listing a channel twice tries it once', async () => {
+    const final = (text: string) => new DeliveryError(text, { retryable: false, status: 400 });
+    const smsA = scriptedAdapter('sms', 'sms', [final('landline')]);
+    const mailA = scriptedAdapter('email', 'email', [final('bounced'), final('bounced')]);
+    const { desk, events } = testDesk({
+      channels: [smsA.adapter, mailA.adapter],
+      outbox: { autoStart: false },
+    });
+    const { conversation, customer } = await desk.receive(sms('+14155550123'));
+    await desk.identify(customer.id, { kind: 'email', value: 'ann@example.com', verified: true });
+    const message = await desk.reply(conversation.id, { text: 'hi', fallback: ['email', 'email', 'sms'] });
+    expect(message.meta).toEqual({ fallback: ['email'] });
+    for (let i = 0; i < 3; i++) await desk.outbox.flush();
+    expect([smsA.sent.length, mailA.sent.length]).toEqual([1, 1]);
+    expect(statusMoves(events)).toEqual([
+      ['sms', 'queued', 'failed'],
+      ['email', 'queued', 'failed'],
+    ]);
+  });
+
+  it("a stored chain naming the message's own channel or a repeat falls back to each other channel once", async () => {
+    const final = (text: string) => new DeliveryError(text, { retryable: false, status: 400 });
+    const smsA = scriptedAdapter('sms', 'sms', [final('landline'), final('landline')]);
+    const mailA = scriptedAdapter('email', 'email', [final('bounced'), final('bounced')]);
+    const { desk } = testDesk({ channels: [smsA.adapter, mailA.adapter], outbox: { autoStart: false } });
+    const { conversation, customer } = await desk.receive(sms('+14155550123'));
+    await desk.identify(customer.id, { kind: 'email', value: 'ann@example.com', verified: true });
+    // A host's meta is no chain; a chain as an older release may have stored it is cleaned when used.
+    const message = await desk.reply(conversation.id, { text: 'hi', meta: { fallback: ['sms'], ticket: 7 } });
+    expect(message.meta).toEqual({ ticket: 7 });
+    const legacy = { ...message, meta: { fallback: ['sms', 'email', 'email', 'sms'] }, version: 2 };
+    await desk.store.commit({ messages: [{ record: legacy, expectedVersion: 1 }] });
+    for (let i = 0; i < 3; i++) await desk.outbox.flush();
+    expect([smsA.sent.length, mailA.sent.length]).toEqual([1, 1]);
+    expect(await desk.store.listOutbox()).toEqual([]);
+  });
+});
+
+describe('status updates before the send answer', () => {
+  async function inFlight() {
+    const slow = manualAdapter('sms', 'sms');
+    const mailA = scriptedAdapter('email', 'email');
+    const t = testDesk({ channels: [slow.adapter, mailA.adapter], outbox: { autoStart: false } });
+    const { conversation, customer } = await t.desk.receive(sms('+14155550123'));
+    await t.desk.identify(customer.id, { kind: 'email', value: 'ann@example.com', verified: true });
+    const message = await t.desk.reply(conversation.id, { text: 'hi', fallback: ['email'] });
+    return { ...t, slow, mailA, message };
+  }
+
+  it('a failed callback that beats the API answer is applied when the send records its id, and falls back', async () => {
+    const { desk, slow, mailA, message, events } = await inFlight();
+    // No send in flight: an unknown id is dropped, as before.
+    expect(await desk.updateStatus({ channel: 'sms', externalId: 'SM-fast', status: 'delivered' })).toBe(
+      undefined,
+    );
+    const round = desk.outbox.flush();
+    const call = await slow.nextCall();
+    const error = { code: '30003', message: 'Unreachable destination handset' };
+    const [early] = await desk.ingest('sms', [
+      { type: 'status', status: { channel: 'sms', externalId: 'SM-fast', status: 'failed', error } },
+    ]);
+    expect(early).toEqual({ type: 'status', message: undefined });
+    call.resolve({ externalId: 'SM-fast' });
+    await round;
+    await desk.outbox.flush();
+    expect(await desk.store.getMessage(message.id)).toMatchObject({
+      status: 'failed',
+      externalId: 'SM-fast',
+      error,
+    });
+    expect(statusMoves(events)).toEqual([['sms', 'sent', 'failed']]);
+    expect(mailA.sent.map((d) => d.message.meta)).toEqual([{ fallbackOf: message.id }]);
+  });
+
+  it('an early update is applied when an echo records the id', async () => {
+    const { desk, slow, message } = await inFlight();
+    const round = desk.outbox.flush();
+    const call = await slow.nextCall();
+    await desk.updateStatus({ channel: 'sms', externalId: 'SM-echo', status: 'delivered' });
+    const [echo] = await desk.ingest('sms', [
+      { type: 'echo', channel: 'sms', externalId: 'SM-echo', idempotencyKey: message.id },
+    ]);
+    expect(echo).toMatchObject({ type: 'echo', message: { id: message.id, status: 'delivered' } });
+    call.resolve({ externalId: 'SM-echo' });
+    await round;
+    expect(await desk.store.getMessage(message.id)).toMatchObject({
+      status: 'delivered',
+      externalId: 'SM-echo',
+    });
+  });
+
+  it('an early update is kept no longer than the outbox lease', async () => {
+    const { desk, slow, message, advance } = await inFlight();
+    const round = desk.outbox.flush();
+    const call = await slow.nextCall();
+    await desk.updateStatus({ channel: 'sms', externalId: 'SM-slow', status: 'read' });
+    advance(60_001);
+    call.resolve({ externalId: 'SM-slow' });
+    await round;
+    expect(await desk.store.getMessage(message.id)).toMatchObject({ status: 'sent', externalId: 'SM-slow' });
   });
 });

@@ -32,8 +32,7 @@ const recordKeys = {
   merge: mergeKey,
 } as const;
 
-const newExternal = (put: Put<Message>): boolean =>
-  put.expectedVersion === null && put.record.externalId !== undefined;
+const withExternal = (put: Put<Message>): boolean => put.record.externalId !== undefined;
 
 function liveKeys(customer: Customer | undefined): string[] {
   if (!customer || customer.mergedInto !== undefined) return [];
@@ -42,7 +41,7 @@ function liveKeys(customer: Customer | undefined): string[] {
   );
 }
 
-/** Keys a batch's checks read: its records, its new dedupe keys and the event counter. */
+/** Keys a batch's checks read: its records, its messages' dedupe keys and the event counter. */
 export function keysToRead(batch: WriteBatch): IDBValidKey[] {
   return [
     ...(batch.customers ?? []).map(({ record }) => customerKey(record.id)),
@@ -50,7 +49,7 @@ export function keysToRead(batch: WriteBatch): IDBValidKey[] {
     ...(batch.messages ?? []).map(({ record }) => messageKey(record.id)),
     ...(batch.merges ?? []).map(({ record }) => mergeKey(record.id)),
     ...(batch.messages ?? [])
-      .filter(newExternal)
+      .filter(withExternal)
       .map(({ record }) => externalKey(record.channel, record.externalId!)),
     ...(batch.events?.length ? [META_SEQ] : []),
   ];
@@ -82,14 +81,24 @@ function checkVersions<T extends { id: string; version: number }>(
   }
 }
 
+/**
+ * A dedupe key finds one message: a put may not take a key that finds another message (one that
+ * carries it, or carried it before: a former id keeps finding its message). A message may keep, or
+ * take back, its own.
+ */
 function checkExternals(puts: Put<Message>[], view: TransactionView): void {
-  const seen = new Set<string>();
-  for (const { record } of puts.filter(newExternal)) {
+  const claimed = new Map<string, string>();
+  for (const { record, expectedVersion } of puts.filter(withExternal)) {
     const key = externalKey(record.channel, record.externalId!);
-    if (view.get(key) !== undefined || seen.has(key)) {
-      throw new ConflictError(`message ${record.externalId} on channel ${record.channel} is already stored`);
+    const holder = view.get<string>(key) ?? claimed.get(key);
+    if (holder !== undefined && holder !== record.id) {
+      throw new ConflictError(
+        expectedVersion === null
+          ? `message ${record.externalId} on channel ${record.channel} is already stored`
+          : `message ${record.id} cannot take provider id ${record.externalId} on channel ${record.channel}: message ${holder} has it`,
+      );
     }
-    seen.add(key);
+    claimed.set(key, record.id);
   }
 }
 

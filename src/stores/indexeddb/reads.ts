@@ -175,7 +175,7 @@ export function listOutbox(db: Database): Promise<OutboxEntry[]> {
   );
 }
 
-/** Leases due, unleased outbox entries in one readwrite transaction (atomic across tabs). */
+/** Leases due, unleased outbox entries (of `channels`, when given) in one readwrite transaction (atomic across tabs). */
 export async function claimOutbox(db: Database, options: ClaimOptions): Promise<OutboxEntry[]> {
   if (options.limit <= 0) return [];
   const tx = db.transaction('readwrite');
@@ -186,7 +186,8 @@ export async function claimOutbox(db: Database, options: ClaimOptions): Promise<
   await walk(store.openCursor(prefixRange('o:')), (cursor) => {
     const entry = cursor.value as OutboxEntry;
     const leased = entry.leaseUntil !== undefined && entry.leaseUntil > options.now;
-    if (entry.notBefore <= options.now && !leased) {
+    const ours = options.channels === undefined || options.channels.includes(entry.channel);
+    if (entry.notBefore <= options.now && !leased && ours) {
       const next = { ...entry, leaseOwner: options.owner, leaseUntil: options.now + options.leaseMs };
       store.put(next, outboxKey(entry.messageId));
       claimed.push(next);

@@ -208,21 +208,27 @@ export class MemoryState {
     this.checkIdentities(batch.customers);
   }
 
+  /**
+   * A channel + provider id finds one message: a put may not take one that finds another message,
+   * whether that message carries it or carried it before (a former id still finds its message). A
+   * message may keep, or take back, its own.
+   */
   private checkExternalIds(puts: Put<Message>[] | undefined): void {
     if (!puts) return;
-    const seen = puts.length > 1 ? new Set<string>() : undefined;
+    const claimed = puts.length > 1 ? new PairMap<string>() : undefined;
     for (const { record, expectedVersion } of puts) {
-      if (expectedVersion !== null || record.externalId === undefined) continue;
-      const key = seen === undefined ? undefined : record.channel + SEP + record.externalId;
-      if (
-        this.byExternal.get(record.channel, record.externalId) !== undefined ||
-        (key !== undefined && seen!.has(key))
-      ) {
+      if (record.externalId === undefined) continue;
+      const holder =
+        this.byExternal.get(record.channel, record.externalId)?.id ??
+        claimed?.get(record.channel, record.externalId);
+      if (holder !== undefined && holder !== record.id) {
         throw new ConflictError(
-          `message ${record.externalId} on channel ${record.channel} is already stored`,
+          expectedVersion === null
+            ? `message ${record.externalId} on channel ${record.channel} is already stored`
+            : `message ${record.id} cannot take provider id ${record.externalId} on channel ${record.channel}: message ${holder} has it`,
         );
       }
-      if (key !== undefined) seen!.add(key);
+      claimed?.set(record.channel, record.externalId, record.id);
     }
   }
 
@@ -429,13 +435,14 @@ export class MemoryState {
     return out;
   }
 
-  /** Picks and leases due outbox entries; returns the leased entries (already applied). */
+  /** Picks and leases due outbox entries (of `channels`, when given); returns the leased entries (already applied). */
   claimOutbox(options: ClaimOptions): OutboxEntry[] {
     const claimed: OutboxEntry[] = [];
     for (const entry of this.outbox.values()) {
       if (claimed.length >= options.limit) break;
       if (entry.notBefore > options.now) continue;
       if (entry.leaseUntil !== undefined && entry.leaseUntil > options.now) continue;
+      if (options.channels && !options.channels.includes(entry.channel)) continue;
       const leased = { ...entry, leaseOwner: options.owner, leaseUntil: options.now + options.leaseMs };
       this.outbox.set(entry.messageId, leased);
       claimed.push(leased);

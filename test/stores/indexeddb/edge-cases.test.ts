@@ -142,4 +142,29 @@ describe('indexeddb store edge cases', () => {
     expect(await store.getMessageByExternalId('sms', 'OLD')).toEqual(delivered);
     expect(await store.getMessageByExternalId('sms', 'NEW')).toEqual(delivered);
   });
+
+  it('in one group commit, an update taking the id a new message of an earlier batch took is refused alone', async () => {
+    const name = dbName();
+    const store = open(name);
+    const customer = makeCustomer();
+    const conversation = makeConversation(customer.id);
+    const queued = makeMessage(conversation, 1, { direction: 'outbound', status: 'queued' });
+    await store.commit({
+      customers: [{ record: customer, expectedVersion: null }],
+      conversations: [{ record: conversation, expectedVersion: null }],
+      messages: [{ record: queued, expectedVersion: null }],
+    });
+    const inbound = makeMessage(conversation, 2, { externalId: 'SM1' });
+    const sent = { ...queued, status: 'sent' as const, externalId: 'SM1', version: 2 };
+    const results = await Promise.allSettled([
+      store.commit({ messages: [{ record: inbound, expectedVersion: null }] }),
+      store.commit({ messages: [{ record: sent, expectedVersion: 1 }], events: [makeEvent(sent)] }),
+    ]);
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected']);
+    expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(ConflictError);
+    const again = open(name);
+    expect((await again.getMessageByExternalId('sms', 'SM1'))?.id).toBe(inbound.id);
+    expect(await again.getMessage(queued.id)).toEqual(queued);
+    expect(await again.readEvents({ limit: 10 })).toEqual([]);
+  });
 });
