@@ -69,33 +69,42 @@ async function shortLogServer(retention: number) {
   };
 }
 
+/**
+ * A client of `server` that said hello, saw the agent's first reply (`r0`), then lost its stream:
+ * the server refuses new streams until `server.faults.refuseStreams` is cleared.
+ */
+async function droppedAfterFirstReply(server: Awaited<ReturnType<typeof shortLogServer>>) {
+  const client = createChatClient({
+    endpoint: server.endpoint,
+    storage: memoryStorage(),
+    backoff: { baseMs: 20, maxMs: 40 },
+  });
+  const log = record(client);
+  await connected(client);
+  const hello = await client.send('hello');
+  const agent = { type: 'agent' as const };
+  const seen = next(client, 'message', (m) => text(m) === 'r0');
+  await server.desk.reply(hello.conversationId!, { text: 'r0', author: agent });
+  await seen;
+  server.faults.refuseStreams = true;
+  server.dropStreams();
+  await connected(client, 'offline');
+  const reply = (body: string) => server.desk.reply(hello.conversationId!, { text: body, author: agent });
+  return { client, log, reply };
+}
+
 describe('live updates past the event log', () => {
   it('a stream resumed from an id older than the log keeps still gets every missed reply, once', async () => {
     const server = await shortLogServer(8);
-    const client = createChatClient({
-      endpoint: server.endpoint,
-      storage: memoryStorage(),
-      backoff: { baseMs: 20, maxMs: 40 },
-    });
-    const log = record(client);
+    const { client, log, reply } = await droppedAfterFirstReply(server);
     try {
-      await connected(client);
-      const hello = await client.send('hello');
-      const agent = { type: 'agent' as const };
-      const seen = next(client, 'message', (m) => text(m) === 'r0');
-      await server.desk.reply(hello.conversationId!, { text: 'r0', author: agent });
-      await seen;
-      server.faults.refuseStreams = true;
-      server.dropStreams();
-      await connected(client, 'offline');
       // A long sleep on a busy desk: more events than the log keeps, so the stream's id is gone.
-      for (let i = 1; i <= 8; i++)
-        await server.desk.reply(hello.conversationId!, { text: `r${i}`, author: agent });
+      for (let i = 1; i <= 8; i++) await reply(`r${i}`);
       const oldest = next(client, 'message', (m) => text(m) === 'r1', 3000);
       const last = next(client, 'message', (m) => text(m) === 'r9');
       server.faults.refuseStreams = false;
       await connected(client);
-      await server.desk.reply(hello.conversationId!, { text: 'r9', author: agent });
+      await reply('r9');
       await Promise.all([oldest, last]);
       const texts = log.messages.filter((m) => !m.pending).map(text);
       expect([...texts].sort()).toEqual([
@@ -177,29 +186,14 @@ describe('two tabs', () => {
 describe('catching up after a long drop', () => {
   it('emits the missed messages in time order, replayed events and history pages merged, each once', async () => {
     const server = await shortLogServer(8);
-    const client = createChatClient({
-      endpoint: server.endpoint,
-      storage: memoryStorage(),
-      backoff: { baseMs: 20, maxMs: 40 },
-    });
-    const log = record(client);
+    const { client, log, reply } = await droppedAfterFirstReply(server);
     try {
-      await connected(client);
-      const hello = await client.send('hello');
-      const agent = { type: 'agent' as const };
-      const seen = next(client, 'message', (m) => text(m) === 'r0');
-      await server.desk.reply(hello.conversationId!, { text: 'r0', author: agent });
-      await seen;
-      server.faults.refuseStreams = true;
-      server.dropStreams();
-      await connected(client, 'offline');
       // More replies than a history page holds, and far more events than the log keeps.
-      for (let i = 1; i <= 60; i++)
-        await server.desk.reply(hello.conversationId!, { text: `r${i}`, author: agent });
+      for (let i = 1; i <= 60; i++) await reply(`r${i}`);
       const last = next(client, 'message', (m) => text(m) === 'r61');
       server.faults.refuseStreams = false;
       await connected(client);
-      await server.desk.reply(hello.conversationId!, { text: 'r61', author: agent });
+      await reply('r61');
       await last;
       const texts = log.messages.filter((m) => !m.pending).map(text);
       expect(texts).toEqual(['hello', ...Array.from({ length: 62 }, (_, i) => `r${i}`)]);
