@@ -111,6 +111,28 @@ function createdAt(date: string | undefined): string | undefined {
  * `reply+<conversationId>@` address. Throws `ValidationError` when the sender
  * address is invalid or the result does not fit the inbound message schema.
  */
+/**
+ * The events of an inbound email: its message; or, when it comes from the channel's own From
+ * address (an agent's reply copied to the support inbox by Bcc or a forwarding rule, a mail loop),
+ * an echo matched by its Message-ID to the outbound message it copies. Mail from our own address is
+ * never stored as a customer's message; without a Message-ID it is dropped.
+ */
+export function emailEvents(
+  channel: string,
+  email: ParsedEmail,
+  own: EmailAddress | undefined,
+): InboundEvent[] {
+  if (own !== undefined && sameMailbox(email.from.address, own.address)) {
+    const id = email.thread.messageId;
+    return id ? [{ type: 'echo', channel, externalId: id }] : [];
+  }
+  return [emailToEvent(channel, email)];
+}
+
+function sameMailbox(a: string, b: string): boolean {
+  return a.trim().toLowerCase() === b.trim().toLowerCase();
+}
+
 export function emailToEvent(channel: string, email: ParsedEmail): InboundEvent {
   const address = normalizeEmail(email.from.address);
   const original = email.text ?? (email.html ? htmlToText(email.html) : undefined);

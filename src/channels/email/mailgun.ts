@@ -7,7 +7,7 @@ import { formatAddress, parseAddress } from './address.js';
 import { emailCapabilities, INBOUND_EMAIL_MAX_BYTES } from './capabilities.js';
 import { type FormBody, readFormBody } from './form-body.js';
 import { type HeaderList, stripAngles, threadHeaders } from './headers.js';
-import { type EmailAttachment, emailToEvent, type ParsedEmail } from './inbound.js';
+import { type EmailAttachment, emailEvents, type ParsedEmail } from './inbound.js';
 import { parseMime } from './mime.js';
 import { describeErrorBody } from './provider-errors.js';
 import { checkSenderOptions, composeEmail, type EmailSenderOptions, optionError } from './send.js';
@@ -150,7 +150,7 @@ export function mailgunInbound(options: MailgunOptions): ChannelAdapter {
     verify: (raw) => verifyMailgun(id, raw, options, tokens),
     parse: async (raw): Promise<InboundEvent[]> => {
       const form = await readFormBody(`${id} inbound email`, raw);
-      return [emailToEvent(id, mailgunEmail(id, form))];
+      return emailEvents(id, mailgunEmail(id, form), options.from);
     },
     send: (delivery) => sendMailgun(id, client, options, delivery),
   };

@@ -7,7 +7,7 @@ import { type EmailAddress, formatAddress, parseAddress } from './address.js';
 import { type BasicAuthCredentials, checkCredentials, verifyBasicAuth } from './basic-auth.js';
 import { emailCapabilities, INBOUND_EMAIL_MAX_BYTES } from './capabilities.js';
 import { type HeaderList, stripAngles, threadHeaders } from './headers.js';
-import { type EmailAttachment, emailToEvent } from './inbound.js';
+import { type EmailAttachment, emailEvents } from './inbound.js';
 import { describeErrorBody } from './provider-errors.js';
 import { checkSenderOptions, composeEmail, type EmailSenderOptions } from './send.js';
 import { receivedSpfPass } from './sender-auth.js';
@@ -86,7 +86,7 @@ function attachments(payload: PostmarkInbound): EmailAttachment[] {
   });
 }
 
-function parsePostmark(id: string, raw: RawRequest): InboundEvent[] {
+function parsePostmark(id: string, raw: RawRequest, own: EmailAddress | undefined): InboundEvent[] {
   let json: unknown;
   try {
     json = JSON.parse(raw.body);
@@ -116,7 +116,7 @@ function parsePostmark(id: string, raw: RawRequest): InboundEvent[] {
     ...(payload.StrippedTextReply && { providerStripped: payload.StrippedTextReply }),
     ...(payload.Date && { date: payload.Date }),
   };
-  return [emailToEvent(id, email)];
+  return emailEvents(id, email, own);
 }
 
 /**
@@ -148,7 +148,7 @@ export function postmarkInbound(options: PostmarkOptions = {}): ChannelAdapter {
     async verify(raw) {
       verifyBasicAuth(id, raw, options.basicAuth);
     },
-    parse: async (raw) => parsePostmark(id, raw),
+    parse: async (raw) => parsePostmark(id, raw, options.from),
     send: (delivery) => sendPostmark(id, client, options, delivery),
   };
 }

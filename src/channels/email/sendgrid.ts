@@ -3,14 +3,14 @@ import { DeliveryError, SignatureError, ValidationError } from '../../model/erro
 import type { InboundEvent } from '../../model/inbound.js';
 import { createProviderClient, type DeliveryOptions, deliver } from '../shared/provider-client.js';
 import { assertFresh } from '../shared/signature.js';
-import { parseAddress } from './address.js';
+import { type EmailAddress, parseAddress } from './address.js';
 import { type BasicAuthCredentials, checkCredentials, verifyBasicAuth } from './basic-auth.js';
 import { emailCapabilities, INBOUND_EMAIL_MAX_BYTES } from './capabilities.js';
 import { binaryStringBytes, decodeBytes, isAscii, isBinaryString } from './charset.js';
 import { verifyEcdsa } from './ecdsa.js';
 import { type FormBody, readFormBody } from './form-body.js';
 import { parseHeaderBlock, stripAngles, threadHeaders } from './headers.js';
-import { type EmailAttachment, emailToEvent, type ParsedEmail } from './inbound.js';
+import { type EmailAttachment, emailEvents, type ParsedEmail } from './inbound.js';
 import { parseMime } from './mime.js';
 import { describeErrorBody } from './provider-errors.js';
 import { checkSenderOptions, composeEmail, type EmailSenderOptions, optionError } from './send.js';
@@ -121,11 +121,15 @@ function sendgridEmail(id: string, form: FormBody, binary: boolean): ParsedEmail
   return email;
 }
 
-async function parseSendgrid(id: string, raw: RawRequest): Promise<InboundEvent[]> {
+async function parseSendgrid(
+  id: string,
+  raw: RawRequest,
+  own: EmailAddress | undefined,
+): Promise<InboundEvent[]> {
   const form = await readFormBody(`${id} inbound email`, raw);
   // A body handed over as a binary string (no char above U+00FF) keeps every field's bytes.
   const binary = isBinaryString(raw.body);
-  return [emailToEvent(id, sendgridEmail(id, form, binary))];
+  return emailEvents(id, sendgridEmail(id, form, binary), own);
 }
 
 async function verifySendgrid(id: string, raw: RawRequest, options: SendgridOptions): Promise<void> {
@@ -163,7 +167,7 @@ export function sendgridInbound(options: SendgridOptions = {}): ChannelAdapter {
     contentTypes: ['multipart/form-data'],
     maxBodyBytes: INBOUND_EMAIL_MAX_BYTES,
     verify: (raw) => verifySendgrid(id, raw, options),
-    parse: (raw) => parseSendgrid(id, raw),
+    parse: (raw) => parseSendgrid(id, raw, options.from),
     send: (delivery) => sendSendgrid(id, client, options, delivery),
   };
 }

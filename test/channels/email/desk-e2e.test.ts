@@ -79,6 +79,22 @@ describe('postmark through a real desk (memory store, webhook handler, outbox)',
       ]),
     );
     expect(messages).toHaveLength(3);
+
+    // The agent's reply copied back to the support inbox (a Bcc, a forwarding rule): an echo of
+    // the stored outbound message, never a customer's message from support@example.com.
+    const copy = JSON.parse(inbound);
+    copy.From = 'support@example.com';
+    copy.FromFull = { Email: 'Support@Example.com', Name: 'Example Support', MailboxHash: '' };
+    copy.Headers = copy.Headers.map((h: { Name: string; Value: string }) =>
+      h.Name === 'Message-ID' ? { ...h, Value: ourId } : h,
+    );
+    const before = (await desk.store.readEvents({ limit: 1000 })).length;
+    expect((await handler(webhook(JSON.stringify(copy)))).status).toBe(200);
+    copy.Headers = copy.Headers.filter((h: { Name: string }) => h.Name !== 'Message-ID');
+    expect((await handler(webhook(JSON.stringify(copy)))).status).toBe(200);
+    expect((await desk.store.readEvents({ limit: 1000 })).length).toBe(before);
+    expect((await desk.conversations.list()).items).toHaveLength(1);
+    expect(await desk.store.findCustomerByIdentity(desk.brand, 'email:support@example.com')).toBeUndefined();
     await desk.close();
   });
 });
