@@ -43,7 +43,8 @@ function messageOf(
   other: Part | undefined,
 ): Body {
   if (other?.type === 'media') {
-    if (text) throw unsendable(channel, `${kind} sends text and an attachment as two messages; split it`);
+    if (text || other.caption)
+      throw unsendable(channel, `${kind} sends text and an attachment as two messages; split it`);
     return { attachment: { type: attachmentType(other), payload: { url: other.url, is_reusable: true } } };
   }
   if (other && other.type !== 'template')
@@ -51,8 +52,11 @@ function messageOf(
   // A tagged message's text is its text parts, else the template part's params.
   const body = text ?? (other?.type === 'template' ? other.params?.join('\n') : undefined);
   if (!body) throw unsendable(channel, 'the message has no text');
-  if (body.length > MESSAGING_MAX_TEXT[kind]) {
-    throw unsendable(channel, `text is longer than ${MESSAGING_MAX_TEXT[kind]} characters`);
+  // Instagram counts its limit in UTF-8 bytes, Messenger in characters.
+  const length = kind === 'instagram' ? new TextEncoder().encode(body).byteLength : body.length;
+  if (length > MESSAGING_MAX_TEXT[kind]) {
+    const unit = kind === 'instagram' ? 'bytes' : 'characters';
+    throw unsendable(channel, `text is longer than ${MESSAGING_MAX_TEXT[kind]} ${unit}`);
   }
   return { text: body };
 }

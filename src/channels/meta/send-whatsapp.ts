@@ -44,13 +44,21 @@ function mediaObject(part: MediaPart, type: string, caption: string | undefined)
   return object;
 }
 
+/**
+ * A template body parameter as Graph accepts it: it refuses one with a newline, a tab or more
+ * than four consecutive spaces (error 132018), so each such run becomes one space.
+ */
+function templateParam(value: string): string {
+  return value.replace(/\s*[\n\r\t\v\f]\s*| {5,}/g, ' ');
+}
+
 /** The type-specific fields for one non-text part; `text` becomes a caption where one fits. */
 function partFields(channel: string, part: Part, text: string | undefined): Body {
   switch (part.type) {
     case 'media': {
       const type = mediaType(part);
       const object = mediaObject(part, type, text);
-      if (text && object.caption !== text)
+      if ((text && object.caption !== text) || (part.caption && !object.caption))
         throw unsendable(channel, `a ${type} cannot carry the text as a caption`);
       return { type, [type]: object };
     }
@@ -67,7 +75,7 @@ function partFields(channel: string, part: Part, text: string | undefined): Body
     case 'template': {
       const template: Body = { name: part.name, language: { code: part.language } };
       if (part.params?.length) {
-        const parameters = part.params.map((value) => ({ type: 'text', text: value }));
+        const parameters = part.params.map((value) => ({ type: 'text', text: templateParam(value) }));
         template.components = [{ type: 'body', parameters }];
       }
       return { type: 'template', template };

@@ -69,6 +69,11 @@ function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/** A URL inside `<url|label>`: `|` would end the URL and `<`, `>` the link, so they are percent-encoded. */
+function linkTarget(url: string): string {
+  return url.replace(/[|<>]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
 /**
  * The text of an outbound message: text parts, then media as links (`<url|name>`), which Slack
  * unfurls. Throws a final DeliveryError for part types Slack cannot carry, before any call.
@@ -79,7 +84,8 @@ export function slackText(channel: string, delivery: OutboundDelivery): string {
       if (part.type === 'text') return escapeMrkdwn(part.text);
       if (part.type === 'media') {
         const label = part.caption ?? part.filename;
-        return label ? `<${part.url}|${escapeMrkdwn(label).replace(/\|/g, '/')}>` : `<${part.url}>`;
+        const url = linkTarget(part.url);
+        return label ? `<${url}|${escapeMrkdwn(label).replace(/\|/g, '/')}>` : `<${url}>`;
       }
       throw new DeliveryError(`${channel}: Slack cannot send ${part.type} parts`, { retryable: false });
     })

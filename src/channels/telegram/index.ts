@@ -5,7 +5,7 @@ import type { InboundEvent } from '../../model/inbound.js';
 import type { DeliveryOptions } from '../shared/provider-client.js';
 import { assertSignature } from '../shared/signature.js';
 import { parseUpdate } from './parse.js';
-import { createBotClient, sendMessage } from './send.js';
+import { createBotClient, type SentParts, sendMessage } from './send.js';
 
 export { FILE_SCHEME } from './parts.js';
 
@@ -77,6 +77,7 @@ export function telegram(options: TelegramOptions): ChannelAdapter {
   const baseUrl = options.apiBaseUrl ?? 'https://api.telegram.org';
   const client = createBotClient(id, baseUrl, options.delivery ?? {});
   const context = { channel: id, acceptGroups: options.acceptGroups ?? false };
+  const sentParts: SentParts = new Map();
   return {
     id,
     kind: 'telegram',
@@ -87,7 +88,7 @@ export function telegram(options: TelegramOptions): ChannelAdapter {
     },
     parse: (raw: RawRequest) => parseUpdate(context, raw.body),
     acknowledge: (_raw: RawRequest, events: InboundEvent[]) => callbackAnswer(events),
-    send: (delivery) => sendMessage(client, id, options.botToken, delivery),
+    send: (delivery) => sendMessage(client, id, options.botToken, delivery, sentParts),
   };
 }
 

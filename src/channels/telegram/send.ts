@@ -138,21 +138,47 @@ async function call(
   }
 }
 
+/** Most messages whose sent parts {@link SentParts} remembers; the oldest is forgotten first. */
+const MAX_PENDING = 1000;
+
+/**
+ * Results of the parts already sent of messages whose send failed halfway, by idempotency key, so
+ * that the outbox's retry resumes after them instead of sending them again. Kept in memory: a
+ * retry in another process starts from the first part.
+ */
+export type SentParts = Map<string, SendResult[]>;
+
+function remember(sentParts: SentParts, key: string, sent: SendResult[]): void {
+  sentParts.delete(key);
+  sentParts.set(key, sent);
+  if (sentParts.size > MAX_PENDING) sentParts.delete(sentParts.keys().next().value!);
+}
+
 /**
  * Sends an outbound message through the Bot API, part by part, and returns the first sent
- * message's id (`${chat.id}:${message_id}`). Telegram has no idempotency key: see the guide.
+ * message's id (`${chat.id}:${message_id}`). Telegram has no idempotency key: see the guide. When a
+ * part fails after others went through, a retryable failure keeps their results in `sentParts`
+ * and the next attempt starts at the failed part.
  */
 export async function sendMessage(
   client: KyInstance,
   channel: string,
   token: string,
   delivery: OutboundDelivery,
+  sentParts: SentParts = new Map(),
 ): Promise<SendResult> {
   const calls = callsFor(channel, delivery);
-  let first: SendResult | undefined;
-  for (const api of calls) {
-    const result = await call(client, channel, token, api, delivery.signal);
-    first ??= result;
+  const key = delivery.idempotencyKey;
+  const sent = sentParts.get(key)?.slice(0, calls.length) ?? [];
+  try {
+    for (const api of calls.slice(sent.length)) {
+      sent.push(await call(client, channel, token, api, delivery.signal));
+    }
+  } catch (error) {
+    if (sent.length > 0 && error instanceof DeliveryError && error.retryable) remember(sentParts, key, sent);
+    else sentParts.delete(key);
+    throw error;
   }
-  return first!;
+  sentParts.delete(key);
+  return sent[0]!;
 }
