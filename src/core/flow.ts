@@ -44,15 +44,27 @@ async function finish<T>(step: Step<T>, pending: Promise<unknown>): Promise<T> {
   }
 }
 
-const MAX_ATTEMPTS = 8;
+const MAX_ATTEMPTS = 10;
 
 /** Whether a failed attempt of a read-decide-commit step should run again (a lost race, and tries left). */
 export const retryable = (error: unknown, attempt: number): boolean =>
   error instanceof ConflictError && attempt < MAX_ATTEMPTS;
 
 /**
+ * Waits before attempt `attempt + 1` of a step that lost a race on an asynchronous store (another
+ * tab or process writing the same records): a random delay below 2^attempt ms, at most 100 ms, so
+ * that two writers retrying in step do not collide again and again.
+ */
+export function backoff(attempt: number): Promise<void> {
+  const ms = Math.random() * Math.min(100, 2 ** attempt);
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
  * {@link drive}s a read-decide-commit step, starting it afresh when a concurrent change wins
- * (ConflictError): each attempt re-reads the records, so the retry decides on fresh state.
+ * (ConflictError): each attempt re-reads the records, so the retry decides on fresh state. A
+ * synchronous store's conflict is retried at once (nothing else can run in between); an
+ * asynchronous one's after a short random {@link backoff}.
  */
 export function driveWithRetry<T>(makeStep: () => Step<T>, attempt = 1): Awaitable<T> {
   for (; ; attempt++) {
@@ -65,9 +77,10 @@ export function driveWithRetry<T>(makeStep: () => Step<T>, attempt = 1): Awaitab
     }
     if (!isPromise(result)) return result;
     const tried = attempt;
-    return result.catch((error: unknown) => {
-      if (retryable(error, tried)) return driveWithRetry(makeStep, tried + 1);
-      throw error;
+    return result.catch(async (error: unknown) => {
+      if (!retryable(error, tried)) throw error;
+      await backoff(tried);
+      return driveWithRetry(makeStep, tried + 1);
     });
   }
 }

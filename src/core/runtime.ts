@@ -4,7 +4,7 @@ import type { DeskEvent, DeskEventPayloads, DeskEventType } from '../model/event
 import type { Customer } from '../model/records.js';
 import type { ChannelAdapter } from './channel.js';
 import type { DeskEmitter } from './emitter.js';
-import { drive, retryable, type Step } from './flow.js';
+import { backoff, drive, retryable, type Step } from './flow.js';
 import type { Store, WriteBatch } from './store.js';
 import type { DeskOptions, Logger } from './types.js';
 
@@ -48,7 +48,8 @@ export async function commitAndEmit(rt: Runtime, batch: WriteBatch): Promise<voi
 
 /**
  * Runs a read-decide-commit step, retrying it when a concurrent change wins (ConflictError):
- * each attempt re-reads the records, so the retry decides on fresh state.
+ * each attempt re-reads the records, so the retry decides on fresh state, after a short random
+ * {@link backoff} so that two writers do not collide again in step.
  */
 export async function withConflictRetry<T>(step: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -56,6 +57,7 @@ export async function withConflictRetry<T>(step: () => Promise<T>): Promise<T> {
       return await step();
     } catch (error) {
       if (!retryable(error, attempt)) throw error;
+      await backoff(attempt);
     }
   }
 }

@@ -44,7 +44,7 @@ describe('drive', () => {
 });
 
 describe('driveWithRetry', () => {
-  it('starts the step afresh after a ConflictError, synchronously or not, and gives up after 8 tries', async () => {
+  it('starts the step afresh after a ConflictError, synchronously or not, and gives up after 10 tries', async () => {
     let tries = 0;
     const syncResult = driveWithRetry(function* () {
       tries++;
@@ -71,7 +71,18 @@ describe('driveWithRetry', () => {
         throw new ConflictError('always');
       }),
     ).toThrow(ConflictError);
-    expect(tries).toBe(8);
+    expect(tries).toBe(10);
+
+    // On an asynchronous store each retry waits a short random backoff first.
+    tries = 0;
+    await expect(
+      driveWithRetry(function* (): Step<number> {
+        tries++;
+        yield Promise.resolve(tries);
+        throw new ConflictError('always');
+      }),
+    ).rejects.toThrow(ConflictError);
+    expect(tries).toBe(10);
   });
 
   it('does not retry other errors', () => {

@@ -64,6 +64,9 @@ function requestDatabase(name: string, version: number): Promise<IDBDatabase> {
     let settled = false;
     const request = factory().open(name, version);
     request.onupgradeneeded = () => {
+      // Refused as blocked, then let go by the other tab: the caller was told it failed, so the
+      // upgrade must not run behind its back (and strand the old tabs on a newer version).
+      if (settled) return request.transaction?.abort();
       const db = request.result;
       if (!db.objectStoreNames.contains(OBJECT_STORE)) db.createObjectStore(OBJECT_STORE);
     };

@@ -104,7 +104,7 @@ export function indexedDbStore(options: IndexedDbStoreOptions = {}): IndexedDbSt
     settings.broadcast,
   );
   const writer = new BatchWriter(open, origin, (events) =>
-    sync.announce(Number(events[events.length - 1]!.cursor)),
+    sync.committed(Number(events[0]!.cursor), Number(events[events.length - 1]!.cursor)),
   );
   const record = async <T>(key: string) => get<T>(key, (await open()).use);
 

@@ -38,20 +38,50 @@ export class TabSync {
     this.channel.onmessage = () => this.catchUp();
   }
 
-  /** Tells the other tabs that events up to `seq` are committed. */
-  announce(seq: number): void {
+  /**
+   * Tells the other tabs that this instance committed events `first`..`last`, and moves its own
+   * cursor past them when they follow it. When they do not, another tab committed in between and
+   * has not announced it (or died before it could): this instance catches up at once rather than at
+   * the next announcement.
+   */
+  committed(first: number, last: number): void {
     if (this.closed || !this.channel) return;
-    const message: Announcement = { seq };
+    const message: Announcement = { seq: last };
     this.channel.postMessage(message);
+    const before = this.cursor;
+    if (this.listeners.size === 0 || before === undefined) return;
+    before.then(
+      (cursor) => {
+        if (this.closed || cursor >= last) return;
+        // The quick path only when nothing else moved the cursor; otherwise read through.
+        if (!this.running && this.cursor === before && cursor === first - 1) {
+          this.cursor = Promise.resolve(last);
+        } else void this.catchUp();
+      },
+      () => undefined,
+    );
   }
 
   /** Adds a listener for other instances' events committed from now on. */
   watch(listener: (events: LoggedEvent[]) => void): () => void {
-    if (this.listeners.size === 0) this.cursor = this.head();
+    if (this.listeners.size === 0) this.cursor = this.readHead();
     this.listeners.add(listener);
     return () => {
       this.listeners.delete(listener);
     };
+  }
+
+  /**
+   * Where the log ends now. When the store cannot open (blocked, a newer layout), the failure is
+   * the callers' to see, not an unhandled rejection here: the cursor is dropped and the next
+   * announcement reads the head again.
+   */
+  private readHead(): Promise<number> {
+    const cursor = this.head();
+    cursor.catch(() => {
+      if (this.cursor === cursor) this.cursor = undefined;
+    });
+    return cursor;
   }
 
   /** Reads and delivers everything after the cursor; one reader at a time, re-run when poked meanwhile. */
@@ -76,7 +106,8 @@ export class TabSync {
   }
 
   private async deliverPending(): Promise<void> {
-    if (!this.cursor || this.listeners.size === 0) return;
+    if (this.listeners.size === 0) return;
+    this.cursor ??= this.readHead();
     let after = await this.cursor;
     for (;;) {
       const page = await this.read(after, PAGE);

@@ -167,4 +167,31 @@ describe('indexeddb store edge cases', () => {
     expect(await again.getMessage(queued.id)).toEqual(queued);
     expect(await again.readEvents({ limit: 10 })).toEqual([]);
   });
+
+  it("an instance's own commit catches it up on another's commit that was never announced", async () => {
+    const name = dbName();
+    // `quiet` never announces: it stands for a tab that died between its commit and its announcement.
+    const quiet = open(name);
+    const watching = indexedDbStore({ name });
+    opened.push(watching);
+    const seen: string[] = [];
+    watching.watch!((logged) => {
+      for (const { event } of logged) if (event.type === 'message.received') seen.push(event.message.id);
+    });
+    const ann = makeCustomer({ identities: [phone('+14155550100')] });
+    const conversation = makeConversation(ann.id);
+    await watching.commit({
+      customers: [{ record: ann, expectedVersion: null }],
+      conversations: [{ record: conversation, expectedVersion: null }],
+    });
+    await watching.readEvents({ limit: 1 }); // the watch has read where the log ends
+    const unannounced = makeMessage(conversation, 1);
+    await quiet.commit({
+      messages: [{ record: unannounced, expectedVersion: null }],
+      events: [makeEvent(unannounced)],
+    });
+    const own = makeMessage(conversation, 2);
+    await watching.commit({ messages: [{ record: own, expectedVersion: null }], events: [makeEvent(own)] });
+    await expect.poll(() => seen, { timeout: 2_000 }).toEqual([unannounced.id]);
+  });
 });
