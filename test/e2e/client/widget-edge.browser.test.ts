@@ -8,11 +8,11 @@ import { toNodeListener } from '../../../src/http/node.js';
 import { createWebChatHandler } from '../../../src/http/webchat/index.js';
 import { createDesk } from '../../../src/index.js';
 import type { Message } from '../../../src/model/records.js';
-import { bundle, chromiumInstalled, launchChromium } from '../indexeddb/chromium.js';
+import { bundle, launchChromium, requireChromium } from '../indexeddb/chromium.js';
 import { CSP } from './widget-server.js';
 
 // The Chromium requirement in CI is enforced by widget.browser.test.ts; here the tests only run where it is.
-const installed = chromiumInstalled();
+const installed = requireChromium('the <threadline-chat> failure suite');
 
 const PAGE = `<!doctype html><html lang="en"><meta charset="utf-8"><title>Shop</title>
 <threadline-chat endpoint="/chat" heading="Acme support"></threadline-chat>

@@ -1,10 +1,10 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumInstalled, launchChromium } from '../indexeddb/chromium.js';
+import { launchChromium, requireChromium } from '../indexeddb/chromium.js';
 import { startWidgetServer, type WidgetServer } from './widget-server.js';
 
 // The Chromium requirement in CI is enforced by widget.browser.test.ts; here the tests only run where it is.
-const installed = chromiumInstalled();
+const installed = requireChromium('the <threadline-chat> size-limit suite');
 
 describe.runIf(installed)('<threadline-chat> message size in real Chromium', () => {
   let browser: Browser;

@@ -1,23 +1,10 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '../../../src/model/records.js';
-import { CHROMIUM_PATH, chromiumInstalled, launchChromium } from '../indexeddb/chromium.js';
+import { launchChromium, requireChromium } from '../indexeddb/chromium.js';
 import { startWidgetServer, type WidgetServer } from './widget-server.js';
 
-const installed = chromiumInstalled();
-if (!installed && !process.env.CI) {
-  console.warn(
-    `\n!!! ${CHROMIUM_PATH} is missing: the <threadline-chat> Chromium tests are SKIPPED (apt install chromium). CI fails instead.\n`,
-  );
-}
-
-describe.runIf(!installed && process.env.CI)('<threadline-chat> in Chromium (required in CI)', () => {
-  it('has Chromium installed', () => {
-    throw new Error(
-      `Chromium is required in CI but ${CHROMIUM_PATH} does not exist (apt-get install chromium).`,
-    );
-  });
-});
+const installed = requireChromium('the <threadline-chat> Chromium suite');
 
 /** What has focus inside the widget's shadow root: the element's class or id, or null. */
 const focused = (page: Page) =>

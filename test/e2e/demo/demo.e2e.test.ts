@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningDemo, startDemo } from '../../../examples/demo/server.js';
-import { CHROMIUM_PATH, chromiumInstalled, launchChromium } from '../indexeddb/chromium.js';
+import { launchChromium, requireChromium } from '../indexeddb/chromium.js';
 import {
   call,
   conversations,
@@ -16,20 +16,7 @@ import {
   view,
 } from './harness.js';
 
-const installed = chromiumInstalled();
-if (!installed && !process.env.CI) {
-  console.warn(
-    `\n!!! ${CHROMIUM_PATH} is missing: the demo's browser tests are SKIPPED (apt install chromium). CI fails instead.\n`,
-  );
-}
-
-describe.runIf(!installed && process.env.CI)('demo in Chromium (required in CI)', () => {
-  it('has Chromium installed', () => {
-    throw new Error(
-      `Chromium is required in CI but ${CHROMIUM_PATH} does not exist (apt-get install chromium).`,
-    );
-  });
-});
+const installed = requireChromium("the demo's browser suite");
 
 const TEXT = {
   widget: 'Hi! My order #1042 has not arrived yet.',

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { type Browser, chromium } from 'playwright-core';
+import { describe, it } from 'vitest';
 
 /** Debian's Chromium (CI installs it with apt); override with CHROMIUM_PATH. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -22,6 +23,29 @@ const ARGS = [
 /** Whether the Chromium binary is installed. */
 export function chromiumInstalled(): boolean {
   return existsSync(CHROMIUM_PATH);
+}
+
+/**
+ * Whether the Chromium suite `what` can run. Without Chromium a local run skips it with a loud
+ * warning, and CI registers a failing test in its place: a browser suite never skips silently there.
+ */
+export function requireChromium(what: string): boolean {
+  const installed = chromiumInstalled();
+  if (installed) return true;
+  if (!process.env.CI) {
+    console.warn(
+      `\n!!! ${CHROMIUM_PATH} is missing: ${what} is SKIPPED (apt install chromium). CI fails instead.\n`,
+    );
+    return false;
+  }
+  describe(`${what} (required in CI)`, () => {
+    it('has Chromium installed', () => {
+      throw new Error(
+        `Chromium is required in CI but ${CHROMIUM_PATH} does not exist; install it (apt-get install chromium) or set CHROMIUM_PATH.`,
+      );
+    });
+  });
+  return false;
 }
 
 /** Launches the system Chromium through playwright-core. */

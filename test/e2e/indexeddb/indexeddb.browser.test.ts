@@ -3,14 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeskEvent } from '../../../src/model/events.js';
 import { storeContractTests } from '../../../src/testing/index.js';
-import {
-  bundle,
-  CHROMIUM_PATH,
-  chromiumInstalled,
-  launchChromium,
-  type PageServer,
-  servePage,
-} from './chromium.js';
+import { bundle, launchChromium, type PageServer, requireChromium, servePage } from './chromium.js';
 import type { CaseResult } from './vitest-shim.js';
 
 /** What page.ts puts on `window.tl` (the page-side API the tests drive). */
@@ -31,20 +24,7 @@ interface PageApi {
 }
 declare const tl: PageApi;
 
-const installed = chromiumInstalled();
-if (!installed && !process.env.CI) {
-  console.warn(
-    `\n!!! ${CHROMIUM_PATH} is missing: the IndexedDB Chromium tests are SKIPPED (apt install chromium). CI fails instead.\n`,
-  );
-}
-
-describe.runIf(!installed && process.env.CI)('indexeddb in Chromium (required in CI)', () => {
-  it('has Chromium installed', () => {
-    throw new Error(
-      `Chromium is required in CI but ${CHROMIUM_PATH} does not exist; install it (apt-get install chromium) or set CHROMIUM_PATH.`,
-    );
-  });
-});
+const installed = requireChromium('the IndexedDB Chromium suite');
 
 describe.runIf(installed)('indexeddb store in real Chromium', () => {
   let browser: Browser;
