@@ -2,7 +2,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { DeliveryOptions } from '../../src/channels/shared/provider-client.js';
 import { twilioSms } from '../../src/channels/twilio/index.js';
-import type { ChannelAdapter, OutboundDelivery, SendResult } from '../../src/core/channel.js';
+import type {
+  ChannelAdapter,
+  ChannelCapabilities,
+  OutboundDelivery,
+  SendResult,
+} from '../../src/core/channel.js';
 import type { DeskEvent } from '../../src/model/events.js';
 import {
   type ScriptedApiServer,
@@ -111,11 +116,21 @@ export function manualAdapter(id: string, kind: ChannelAdapter['kind']) {
   return { adapter, calls, nextCall };
 }
 
-/** An in-process adapter answering each send from a script (default: success). */
-export function scriptedAdapter(id: string, kind: ChannelAdapter['kind'], outcomes: (Error | 'ok')[] = []) {
+/**
+ * An in-process adapter answering each send from a script (default: success), its capabilities
+ * those of {@link manualAdapter} with `capabilities` over them.
+ */
+export function scriptedAdapter(
+  id: string,
+  kind: ChannelAdapter['kind'],
+  outcomes: (Error | 'ok')[] = [],
+  capabilities: Partial<ChannelCapabilities> = {},
+) {
   const sent: OutboundDelivery[] = [];
+  const base = manualAdapter(id, kind).adapter;
   const adapter: ChannelAdapter = {
-    ...manualAdapter(id, kind).adapter,
+    ...base,
+    capabilities: { ...base.capabilities, ...capabilities },
     send: async (delivery) => {
       sent.push(delivery);
       const outcome = outcomes.shift() ?? 'ok';

@@ -6,31 +6,12 @@ import { normalizeEmail, normalizePhone } from '../../src/model/identity.js';
 import type { InboundMessage } from '../../src/model/inbound.js';
 import type { Message } from '../../src/model/records.js';
 import { memoryStore } from '../../src/stores/memory/index.js';
-import { DAY, email, HOUR, sms, T0, testDesk, webchat, whatsapp } from './helpers.js';
+import { DAY, email, HOUR, holdings, sms, T0, testDesk, webchat, whatsapp } from './helpers.js';
 
 type TestDesk = ReturnType<typeof testDesk>['desk'];
 
 const texts = (messages: Message[]) =>
   messages.map((m) => (m.parts[0]?.type === 'text' ? m.parts[0].text : '?'));
-
-/** Everything a customer owns, by id, as a comparable value. */
-async function holdings(desk: TestDesk, ids: string[]) {
-  const out: Record<string, unknown> = {};
-  for (const id of ids) {
-    const customer = await desk.store.getCustomer(id);
-    const conversations = await desk.store.listConversations({ customerId: id, limit: 100 });
-    const messages = await desk.store.listMessages({ customerId: id }, { limit: 1000 });
-    out[id] = {
-      identities: customer?.identities,
-      traits: customer?.traits,
-      displayName: customer?.displayName,
-      mergedInto: customer?.mergedInto,
-      conversations: conversations.map((c) => [c.id, c.customerId]),
-      messages: messages.map((m) => [m.id, m.customerId, m.conversationId]),
-    };
-  }
-  return out;
-}
 
 /** Reads pages by passing each cursor back as a string, as an HTTP client does. */
 async function pageByCursor(

@@ -65,3 +65,25 @@ export const webchat = (
   externalId: `wc${++seq}`,
   ...extra,
 });
+
+/**
+ * Everything the given customers own, by id, as a comparable value: a merge then its unmerge must
+ * leave it equal.
+ */
+export async function holdings(desk: ReturnType<typeof testDesk>['desk'], ids: string[]) {
+  const out: Record<string, unknown> = {};
+  for (const id of ids) {
+    const customer = await desk.store.getCustomer(id);
+    const conversations = await desk.store.listConversations({ customerId: id, limit: 100 });
+    const messages = await desk.store.listMessages({ customerId: id }, { limit: 1000 });
+    out[id] = {
+      identities: customer?.identities,
+      traits: customer?.traits,
+      displayName: customer?.displayName,
+      mergedInto: customer?.mergedInto,
+      conversations: conversations.map((c) => [c.id, c.customerId]),
+      messages: messages.map((m) => [m.id, m.customerId, m.conversationId]),
+    };
+  }
+  return out;
+}

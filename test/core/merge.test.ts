@@ -1,24 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, PolicyError, ValidationError } from '../../src/model/errors.js';
-import { email, sms, testDesk, webchat } from './helpers.js';
-
-async function everything(desk: ReturnType<typeof testDesk>['desk'], customerIds: string[]) {
-  const out: Record<string, unknown> = {};
-  for (const id of customerIds) {
-    const customer = await desk.store.getCustomer(id);
-    const conversations = await desk.store.listConversations({ customerId: id, limit: 100 });
-    const messages = await desk.store.listMessages({ customerId: id }, { limit: 1000 });
-    out[id] = {
-      identities: customer?.identities,
-      traits: customer?.traits,
-      displayName: customer?.displayName,
-      mergedInto: customer?.mergedInto,
-      conversations: conversations.map((c) => c.id),
-      messages: messages.map((m) => [m.id, m.customerId, m.conversationId]),
-    };
-  }
-  return out;
-}
+import { email, holdings, sms, testDesk, webchat } from './helpers.js';
 
 describe('merge and unmerge', () => {
   async function twoCustomers() {
@@ -63,11 +45,11 @@ describe('merge and unmerge', () => {
 
   it('unmerge undoes a merge exactly', async () => {
     const { desk, ann, other } = await twoCustomers();
-    const before = await everything(desk, [ann.customer.id, other.customer.id]);
+    const before = await holdings(desk, [ann.customer.id, other.customer.id]);
     const merge = await desk.merge(ann.customer.id, other.customer.id);
     const restored = await desk.unmerge(merge.id);
     expect(restored.id).toBe(other.customer.id);
-    expect(await everything(desk, [ann.customer.id, other.customer.id])).toEqual(before);
+    expect(await holdings(desk, [ann.customer.id, other.customer.id])).toEqual(before);
     expect((await desk.store.findCustomerByIdentity('default', 'email:ann@example.com'))?.id).toBe(
       other.customer.id,
     );

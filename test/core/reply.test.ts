@@ -1,36 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import type { ChannelAdapter, OutboundDelivery } from '../../src/core/channel.js';
+import type { ChannelAdapter } from '../../src/core/channel.js';
 import { DeliveryError, PolicyError, ValidationError } from '../../src/model/errors.js';
 import { memoryStore } from '../../src/stores/memory/index.js';
+import { scriptedAdapter } from './delivery-helpers.js';
 import { DAY, email, HOUR, sms, testDesk, whatsapp } from './helpers.js';
 
-/** An in-process adapter that records deliveries and answers with a scripted outcome. */
+/** A scripted adapter that also sends templates, with an optional reply window and text limit. */
 function recordingAdapter(
   id: string,
   kind: ChannelAdapter['kind'],
   options: { windowMs?: number; maxTextLength?: number; outcomes?: (Error | 'ok')[] } = {},
 ) {
-  const sent: OutboundDelivery[] = [];
-  const outcomes = [...(options.outcomes ?? [])];
-  const adapter: ChannelAdapter = {
-    id,
-    kind,
-    capabilities: {
-      parts: ['text', 'template'],
-      recipientKinds: kind === 'email' ? ['email'] : kind === 'whatsapp' ? ['whatsapp', 'phone'] : ['phone'],
-      ...(options.windowMs ? { replyWindowMs: options.windowMs, templates: true } : {}),
-      ...(options.maxTextLength ? { maxTextLength: options.maxTextLength } : {}),
-    },
-    verify: async () => {},
-    parse: () => [],
-    send: async (delivery) => {
-      sent.push(delivery);
-      const outcome = outcomes.shift() ?? 'ok';
-      if (outcome !== 'ok') throw outcome;
-      return { externalId: `${id}-${sent.length}` };
-    },
-  };
-  return { adapter, sent };
+  return scriptedAdapter(id, kind, [...(options.outcomes ?? [])], {
+    parts: ['text', 'template'],
+    ...(options.windowMs ? { replyWindowMs: options.windowMs, templates: true } : {}),
+    ...(options.maxTextLength ? { maxTextLength: options.maxTextLength } : {}),
+  });
 }
 
 function deskWith(adapters: ChannelAdapter[], extra = {}) {
