@@ -21,7 +21,7 @@ import {
   touchIdentity,
   withoutIdentity,
 } from './identity.js';
-import { iso, liveCustomer, makeEvent, parseInput, type Runtime } from './runtime.js';
+import { epochMs, iso, liveCustomer, makeEvent, parseInput, type Runtime } from './runtime.js';
 import type { Put, WriteBatch } from './store.js';
 import type { ReceiveResult } from './types.js';
 
@@ -51,10 +51,8 @@ const PROVIDER_TIME_TOLERANCE_MS = 5_000;
 
 function timeOf(inbound: ParsedInboundMessage, now: number): number {
   if (inbound.createdAt === undefined) return now;
-  // Whole milliseconds, as a Date keeps them: a fraction would not survive a paging cursor.
-  const at =
-    typeof inbound.createdAt === 'number' ? Math.floor(inbound.createdAt) : Date.parse(inbound.createdAt);
-  if (!Number.isFinite(at) || at < 0 || at > 8.64e15) {
+  const at = epochMs(inbound.createdAt);
+  if (at === undefined) {
     throw new ValidationError('inbound message', [{ path: ['createdAt'], message: 'not a valid time' }]);
   }
   return now - at <= PROVIDER_TIME_TOLERANCE_MS ? now : at;

@@ -84,6 +84,15 @@ export async function resolveCustomer(rt: Runtime, id: string): Promise<Customer
   return drive(liveCustomer(rt, id));
 }
 
+/**
+ * A provider time (ISO string or epoch ms) as whole epoch milliseconds, as a Date keeps them (a
+ * fraction would not survive a paging cursor), or undefined when it is no time a Date can hold.
+ */
+export function epochMs(at: string | number): number | undefined {
+  const ms = typeof at === 'number' ? Math.floor(at) : Date.parse(at);
+  return Number.isFinite(ms) && ms >= 0 && ms <= 8.64e15 ? ms : undefined;
+}
+
 let lastMs = Number.NaN;
 let lastIso = '';
 /** ISO string of an epoch-ms time (the last one is cached: a receive formats the same instant several times). */

@@ -2,7 +2,15 @@ import { ValidationError } from '../model/errors.js';
 import { type ParsedStatusUpdate, StatusUpdate } from '../model/inbound.js';
 import type { Message, MessageStatus } from '../model/records.js';
 import { fallbackFor } from './reply.js';
-import { commitAndEmit, iso, makeEvent, parseInput, type Runtime, withConflictRetry } from './runtime.js';
+import {
+  commitAndEmit,
+  epochMs,
+  iso,
+  makeEvent,
+  parseInput,
+  type Runtime,
+  withConflictRetry,
+} from './runtime.js';
 
 const rank: Record<MessageStatus, number> = {
   received: 0,
@@ -23,16 +31,10 @@ function advances(from: MessageStatus, to: MessageStatus): boolean {
   return rank[to] > rank[from];
 }
 
-/** Epoch ms of a status update's `at` (ISO string or epoch ms), or undefined when it is no time. */
-function timeOf(at: string | number): number | undefined {
-  const ms = typeof at === 'number' ? Math.floor(at) : Date.parse(at);
-  return Number.isFinite(ms) && ms >= 0 && ms <= 8.64e15 ? ms : undefined;
-}
-
 /** Validates a status update: its shape, and `at` as a time. @throws ValidationError naming the field. */
 export function parseStatusUpdate(input: unknown): ParsedStatusUpdate {
   const update = parseInput(StatusUpdate, input, 'status update');
-  if (update.at !== undefined && timeOf(update.at) === undefined) {
+  if (update.at !== undefined && epochMs(update.at) === undefined) {
     throw new ValidationError('status update', [{ path: ['at'], message: 'not a valid time' }]);
   }
   return update;
@@ -54,7 +56,7 @@ function withStatusTime(meta: Message['meta'], status: MessageStatus, at: number
 async function moveStatus(rt: Runtime, message: Message, update: ParsedStatusUpdate): Promise<Message> {
   const { status } = update;
   if (!advances(message.status, status)) return message;
-  const at = update.at === undefined ? rt.clock() : timeOf(update.at)!;
+  const at = update.at === undefined ? rt.clock() : epochMs(update.at)!;
   const updated: Message = {
     ...message,
     status,
