@@ -153,6 +153,24 @@ export function postmarkInbound(options: PostmarkOptions = {}): ChannelAdapter {
   };
 }
 
+/**
+ * Largest `TextBody` Postmark sends: 5 MB (Postmark support, "What are the attachment and email
+ * size limits?"; a larger one is rejected). Counted as 5,000,000 bytes of UTF-8, the stricter
+ * reading. A reply reaches it only with dozens of long parts (each at most 65,536 characters).
+ */
+const POSTMARK_MAX_BODY_BYTES = 5_000_000;
+
+function assertBodySize(id: string, text: string): void {
+  if (text.length * 3 <= POSTMARK_MAX_BODY_BYTES) return;
+  const bytes = new TextEncoder().encode(text).byteLength;
+  if (bytes > POSTMARK_MAX_BODY_BYTES) {
+    throw new DeliveryError(
+      `${id}: the text is ${bytes} bytes; Postmark accepts a TextBody of at most 5 MB`,
+      { retryable: false },
+    );
+  }
+}
+
 async function sendPostmark(
   id: string,
   client: ReturnType<typeof createProviderClient>,
@@ -161,6 +179,7 @@ async function sendPostmark(
 ): Promise<SendResult> {
   if (!options.serverToken) throw new DeliveryError(`${id}: no serverToken configured`, { retryable: false });
   const email = composeEmail(id, delivery, options);
+  assertBodySize(id, email.text);
   const headers = [{ Name: 'Message-ID', Value: email.messageId }];
   if (email.inReplyTo) headers.push({ Name: 'In-Reply-To', Value: email.inReplyTo });
   if (email.references.length > 0) headers.push({ Name: 'References', Value: email.references.join(' ') });

@@ -3,7 +3,7 @@ import type { ChannelAdapter, ChannelCapabilities, RawRequest, WebhookReply } fr
 import { ValidationError } from '../../model/errors.js';
 import type { DeliveryOptions } from '../shared/provider-client.js';
 import { challengeOf, parseSlackEvent } from './parse.js';
-import { createSlackClient, sendSlackMessage } from './send.js';
+import { createSlackClient, SLACK_MAX_TEXT, sendSlackMessage } from './send.js';
 import { verifySlackRequest } from './verify.js';
 
 export { slackSignature } from './verify.js';
@@ -44,7 +44,7 @@ const Options = z.object({
 
 const capabilities: ChannelCapabilities = {
   parts: ['text', 'media'],
-  maxTextLength: 40_000,
+  maxTextLength: SLACK_MAX_TEXT,
   recipientKinds: ['slack'],
 };
 

@@ -75,11 +75,18 @@ function linkTarget(url: string): string {
 }
 
 /**
+ * Longest `text` of `chat.postMessage`: Slack truncates a message longer than 40,000 characters
+ * (chat.postMessage, "Truncating content"). Counted on the text as sent, escapes and links included.
+ */
+export const SLACK_MAX_TEXT = 40_000;
+
+/**
  * The text of an outbound message: text parts, then media as links (`<url|name>`), which Slack
- * unfurls. Throws a final DeliveryError for part types Slack cannot carry, before any call.
+ * unfurls. Throws a final DeliveryError, before any call, for part types Slack cannot carry and
+ * for a text longer than {@link SLACK_MAX_TEXT} once escaped and joined (Slack would cut it).
  */
 export function slackText(channel: string, delivery: OutboundDelivery): string {
-  return delivery.message.parts
+  const text = delivery.message.parts
     .map((part) => {
       if (part.type === 'text') return escapeMrkdwn(part.text);
       if (part.type === 'media') {
@@ -90,6 +97,13 @@ export function slackText(channel: string, delivery: OutboundDelivery): string {
       throw new DeliveryError(`${channel}: Slack cannot send ${part.type} parts`, { retryable: false });
     })
     .join('\n\n');
+  if (text.length > SLACK_MAX_TEXT) {
+    throw new DeliveryError(
+      `${channel}: the message text is ${text.length} characters once escaped; Slack keeps at most ${SLACK_MAX_TEXT}`,
+      { retryable: false },
+    );
+  }
+  return text;
 }
 
 /** A Slack message id this adapter made (`${channel}:${ts}`, maybe `:edit:...`): its channel. */

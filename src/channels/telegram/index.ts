@@ -5,7 +5,7 @@ import type { InboundEvent } from '../../model/inbound.js';
 import type { DeliveryOptions } from '../shared/provider-client.js';
 import { assertSignature } from '../shared/signature.js';
 import { parseUpdate } from './parse.js';
-import { createBotClient, type SentParts, sendMessage } from './send.js';
+import { createBotClient, type SentParts, sendMessage, TELEGRAM_MAX_TEXT } from './send.js';
 
 export { FILE_SCHEME } from './parts.js';
 
@@ -42,7 +42,7 @@ const Options = z.object({
 
 const capabilities: ChannelCapabilities = {
   parts: ['text', 'media', 'location'],
-  maxTextLength: 4096,
+  maxTextLength: TELEGRAM_MAX_TEXT,
   recipientKinds: ['telegram'],
 };
 
@@ -59,7 +59,8 @@ function callbackAnswer(events: InboundEvent[]): WebhookReply {
 
 /**
  * A Telegram bot channel (kind `telegram`): receives Bot API webhook updates and sends through
- * `sendMessage`, `sendPhoto`, `sendDocument` and `sendLocation`.
+ * `sendMessage`, `sendPhoto`, `sendDocument` and `sendLocation`. A caption longer than the 1024
+ * characters Telegram allows on a file goes out as its own message right after the file.
  *
  * Customers are identified by their Telegram user id (`{ kind: 'telegram', value: '12345' }`,
  * verified); a contact card the user shares of themselves adds a verified phone identity.

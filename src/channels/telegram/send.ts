@@ -1,7 +1,7 @@
 import ky, { isHTTPError, type KyInstance } from 'ky';
 import type { OutboundDelivery, SendResult } from '../../core/channel.js';
 import { DeliveryError } from '../../model/errors.js';
-import type { Part } from '../../model/parts.js';
+import type { MediaPart, Part } from '../../model/parts.js';
 import {
   createProviderClient,
   type DeliveryOptions,
@@ -19,33 +19,65 @@ export interface BotApiCall {
 
 const imageExtension = /\.(jpe?g|png|webp)(\?|#|$)/i;
 
+/** Longest `text` of `sendMessage`: 1-4096 characters after entities parsing (Bot API, "sendMessage"). */
+export const TELEGRAM_MAX_TEXT = 4096;
+
+/**
+ * Longest `caption` of `sendPhoto` and `sendDocument`: 0-1024 characters after entities parsing
+ * (Bot API, "sendPhoto" / "sendDocument"). No `parse_mode` is sent, so the text is counted as is;
+ * JavaScript counts UTF-16 units, never fewer than Telegram's characters.
+ */
+export const TELEGRAM_MAX_CAPTION = 1024;
+
 function mediaValue(url: string): string {
   return url.startsWith(FILE_SCHEME) ? url.slice(FILE_SCHEME.length) : url;
 }
 
-function callFor(chatId: string, part: Part): BotApiCall | undefined {
-  if (part.type === 'text') return { method: 'sendMessage', body: { chat_id: chatId, text: part.text } };
-  if (part.type === 'location') {
-    return {
-      method: 'sendLocation',
-      body: { chat_id: chatId, latitude: part.latitude, longitude: part.longitude },
-    };
-  }
-  if (part.type !== 'media') return undefined;
+function tooLong(channel: string, what: string, length: number): DeliveryError {
+  return new DeliveryError(
+    `${channel}: ${what} is ${length} characters; Telegram accepts at most ${TELEGRAM_MAX_TEXT} in a message`,
+    { retryable: false },
+  );
+}
+
+function textCall(channel: string, chatId: string, text: string, what: string): BotApiCall {
+  if (text.length > TELEGRAM_MAX_TEXT) throw tooLong(channel, what, text.length);
+  return { method: 'sendMessage', body: { chat_id: chatId, text } };
+}
+
+/**
+ * The calls of a media part: `sendPhoto` or `sendDocument` with its caption, or, when the caption
+ * is longer than a caption may be, the file without it and then the caption as a `sendMessage`.
+ */
+function mediaCalls(channel: string, chatId: string, part: MediaPart): BotApiCall[] {
   const isImage = part.mimeType
     ? /^image\/(jpeg|png|webp)$/i.test(part.mimeType)
     : imageExtension.test(part.url);
   const [method, field] = isImage ? ['sendPhoto', 'photo'] : ['sendDocument', 'document'];
-  const body: Record<string, unknown> = { chat_id: chatId, [field]: mediaValue(part.url) };
-  if (part.caption) body.caption = part.caption;
-  return { method, body };
+  const file: BotApiCall = { method, body: { chat_id: chatId, [field]: mediaValue(part.url) } };
+  const { caption } = part;
+  if (!caption) return [file];
+  if (caption.length <= TELEGRAM_MAX_CAPTION) return [{ method, body: { ...file.body, caption } }];
+  return [file, textCall(channel, chatId, caption, 'the caption')];
+}
+
+function partCalls(channel: string, chatId: string, part: Part): BotApiCall[] {
+  if (part.type === 'text') return [textCall(channel, chatId, part.text, 'the text')];
+  if (part.type === 'media') return mediaCalls(channel, chatId, part);
+  if (part.type === 'location') {
+    const body = { chat_id: chatId, latitude: part.latitude, longitude: part.longitude };
+    return [{ method: 'sendLocation', body }];
+  }
+  throw new DeliveryError(`${channel}: Telegram cannot send ${part.type} parts`, { retryable: false });
 }
 
 /**
- * The Bot API calls for one outbound message, one per part (Telegram carries one kind of content
- * per message). Sends to `meta.telegramChatId` when the reply sets it (a group), else to the
- * customer's private chat, whose id equals their user id. Throws a final DeliveryError for parts
- * Telegram cannot carry, before anything is sent.
+ * The Bot API calls for one outbound message, in order: one per part (Telegram carries one kind of
+ * content per message), two for a media part whose caption is longer than Telegram's 1024
+ * characters (the file, then the caption as its own message). Sends to `meta.telegramChatId` when
+ * the reply sets it (a group), else to the customer's private chat, whose id equals their user id.
+ * Throws a final DeliveryError, before anything is sent, for parts Telegram cannot carry and for a
+ * text or caption longer than the 4096 characters of a message.
  */
 export function callsFor(channel: string, delivery: OutboundDelivery): BotApiCall[] {
   const override = delivery.message.meta?.telegramChatId;
@@ -56,12 +88,7 @@ export function callsFor(channel: string, delivery: OutboundDelivery): BotApiCal
       retryable: false,
     });
   }
-  return delivery.message.parts.map((part) => {
-    const call = callFor(chatId, part);
-    if (!call)
-      throw new DeliveryError(`${channel}: Telegram cannot send ${part.type} parts`, { retryable: false });
-    return call;
-  });
+  return delivery.message.parts.flatMap((part) => partCalls(channel, chatId, part));
 }
 
 /** The Bot API client: the shared retrying ky client plus Telegram's retry hint in the error body. */
@@ -142,9 +169,11 @@ async function call(
 const MAX_PENDING = 1000;
 
 /**
- * Results of the parts already sent of messages whose send failed halfway, by idempotency key, so
- * that the outbox's retry resumes after them instead of sending them again. Kept in memory: a
- * retry in another process starts from the first part.
+ * Results of the Bot API calls already made for messages whose send failed halfway, by idempotency
+ * key, so that the outbox's retry resumes after them instead of sending them again. Entry `i` is
+ * the result of call `i` of {@link callsFor}, which lists the same calls on every attempt of one
+ * message (its parts never change): a media part sent as two calls (file, then its long caption)
+ * resumes between them. Kept in memory: a retry in another process starts from the first call.
  */
 export type SentParts = Map<string, SendResult[]>;
 
@@ -155,10 +184,10 @@ function remember(sentParts: SentParts, key: string, sent: SendResult[]): void {
 }
 
 /**
- * Sends an outbound message through the Bot API, part by part, and returns the first sent
- * message's id (`${chat.id}:${message_id}`). Telegram has no idempotency key: see the guide. When a
- * part fails after others went through, a retryable failure keeps their results in `sentParts`
- * and the next attempt starts at the failed part.
+ * Sends an outbound message through the Bot API, call by call (see {@link callsFor}), and returns
+ * the first sent message's id (`${chat.id}:${message_id}`). Telegram has no idempotency key: see
+ * the guide. When a call fails after others went through, a retryable failure keeps their results
+ * in `sentParts` and the next attempt starts at the failed call.
  */
 export async function sendMessage(
   client: KyInstance,

@@ -5,8 +5,18 @@ import { createProviderClient, deliver } from '../shared/provider-client.js';
 import { addressOf } from './address.js';
 import { type ResolvedTwilioOptions, TwilioErrorBody, TwilioMessageResource } from './schema.js';
 
-/** Longest `Body` Twilio accepts for one message (it splits SMS into segments itself). */
+/**
+ * Longest `Body` Twilio accepts for one message, and longest value of a Content template variable:
+ * 1600 characters (errors 21617 and 21658). Twilio splits an SMS into segments itself.
+ */
 export const TWILIO_MAX_BODY = 1600;
+
+/**
+ * Most `MediaUrl`s of one message: 10 on SMS/MMS (error 21623, "Number of media files exceeds
+ * allowed limit"), 1 on WhatsApp, where Twilio silently drops every attachment after the first
+ * (Twilio support, "Sending and Receiving Media with WhatsApp Messaging on Twilio").
+ */
+const TWILIO_MAX_MEDIA = { sms: 10, whatsapp: 1 } as const;
 
 type MessagingKind = 'sms' | 'whatsapp';
 
@@ -50,11 +60,43 @@ function addPart(
 }
 
 /**
+ * Refuses, before any request, a message Twilio would refuse (or silently cut): a Body over 1600
+ * characters, more media than one message carries, a template variable over 1600 characters.
+ */
+function assertWithinLimits(
+  channel: string,
+  kind: MessagingKind,
+  parts: readonly Part[],
+  body: string,
+): void {
+  if (body.length > TWILIO_MAX_BODY) {
+    throw new PolicyError(
+      `${channel}: the text is ${body.length} characters; Twilio accepts ${TWILIO_MAX_BODY}`,
+    );
+  }
+  const media = parts.filter((part) => part.type === 'media').length;
+  if (media > TWILIO_MAX_MEDIA[kind]) {
+    throw new PolicyError(
+      `${channel}: the message has ${media} media parts; a ${kind} message carries at most ${TWILIO_MAX_MEDIA[kind]}`,
+    );
+  }
+  const params = parts.flatMap((part) => (part.type === 'template' ? (part.params ?? []) : []));
+  const long = params.find((value) => value.length > TWILIO_MAX_BODY);
+  if (long !== undefined) {
+    throw new PolicyError(
+      `${channel}: a template parameter is ${long.length} characters; Twilio accepts ${TWILIO_MAX_BODY}`,
+    );
+  }
+}
+
+/**
  * Builds the form of `POST /Messages.json` for one delivery: To, From (or MessagingServiceSid),
  * Body (text parts and media captions joined by a blank line), MediaUrl per media part,
  * PersistentAction `geo:lat,lon|label` per WhatsApp location, ContentSid + ContentVariables for a
  * WhatsApp template (template name = Content SID, params = `{{1}}`, `{{2}}`...), StatusCallback.
- * @throws PolicyError for a recipient or part the channel cannot carry, or a Body over 1600 characters.
+ * @throws PolicyError for a recipient or part the channel cannot carry, a Body or template
+ * parameter over 1600 characters, or more media parts than one message carries (SMS/MMS 10,
+ * WhatsApp 1).
  */
 export function messageForm(
   options: ResolvedTwilioOptions,
@@ -76,11 +118,7 @@ export function messageForm(
   const texts: string[] = [];
   for (const part of parts) addPart(form, texts, part, channel, kind);
   const body = texts.join('\n\n');
-  if (body.length > TWILIO_MAX_BODY) {
-    throw new PolicyError(
-      `${channel}: the text is ${body.length} characters; Twilio accepts ${TWILIO_MAX_BODY}`,
-    );
-  }
+  assertWithinLimits(channel, kind, parts, body);
   if (body) form.set('Body', body);
   if (options.statusCallbackUrl) form.set('StatusCallback', options.statusCallbackUrl);
   return form;
