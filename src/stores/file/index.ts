@@ -10,7 +10,10 @@ export type { JournalStats } from './journal.js';
 
 /** Options of {@link fileStore}. */
 export interface FileStoreOptions {
-  /** The store's directory (created if missing). One process owns it at a time. */
+  /**
+   * The store's directory (created if missing). One store owns it at a time, across processes and
+   * worker threads: open it in one thread and share the store.
+   */
   dir: string;
   /** Journal size in bytes past which a background compaction starts. Default 64 MiB. */
   compactAfterBytes?: number;
@@ -52,12 +55,17 @@ function positive(field: string, value: number | undefined, fallback: number): n
  * disk; a process killed at any moment loses nothing acknowledged. See docs/storage.md.
  *
  * Opening takes the directory's lock, loads the newest snapshot and replays the journal after it.
- * A torn record at the end (a crash mid-write) is dropped with a warning.
+ * A torn record at the end (a crash mid-write) is dropped with a warning. The lock (`LOCK`) names
+ * the owner's pid, start time and thread, and an open store refreshes its mtime every second (an
+ * unref'd timer). A lock of a process that is gone, of an earlier process that had our pid (a
+ * container's pid 1 after a restart), or of a thread that stopped without closing (no heartbeat for
+ * 10 s; the open waits out the rest of that) is stale and taken over with a warning.
  *
  * @throws ValidationError for a wrong option.
- * @throws StorageError when another live process holds the directory (naming its pid), when a
- * record in the middle of a journal or a snapshot is damaged (naming the file and byte offset),
- * or when the directory cannot be read or written.
+ * @throws StorageError when another live process or another thread of this process holds the
+ * directory (naming its pid, and the thread: told apart by its heartbeat, which takes up to a
+ * second to see), when a record in the middle of a journal or a snapshot is damaged (naming the
+ * file and byte offset), or when the directory cannot be read or written.
  *
  * @example
  * const store = await fileStore({ dir: './data/support' });

@@ -1,12 +1,84 @@
-import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { type FileHandle, open, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { threadId } from 'node:worker_threads';
 import { StorageError } from '../../model/errors.js';
 import { inDir, LOCK_FILE } from './layout.js';
 
+/** How often a holder refreshes its lock file's mtime (its heartbeat). */
+export const HEARTBEAT_MS = 1_000;
 /**
- * Lock files this process holds or is taking, so a lock with our own pid from a previous life is
- * told apart.
+ * A lock of this process whose heartbeat has not moved for this long belongs to a thread that
+ * stopped without closing. Ten missed beats: an event loop blocked for a few seconds (a long GC, a
+ * big synchronous parse) must not let another thread take a live store's directory.
  */
-const heldHere = new Set<string>();
+export const STALE_MS = 10_000;
+/** How often an opener looks whether a heartbeat moved while it waits. */
+const POLL_MS = 100;
+/** Takeovers and re-reads in one open before giving up (a lock that keeps reappearing). */
+const MAX_ATTEMPTS = 6;
+
+type Logger = { warn(message: string): void };
+
+/** What a lock file says. Versions before the heartbeat wrote the pid line only. */
+interface LockRecord {
+  raw: string;
+  mtimeMs: number;
+  pid: number | undefined;
+  /** The owner's process start time (Linux `starttime`, clock ticks after boot), when known. */
+  start: string | undefined;
+  thread: string | undefined;
+  token: string | undefined;
+}
+
+/** A lock this thread holds or is taking. */
+interface Held {
+  token: string;
+  /** The lock file's content: release removes the file only while it still says this. */
+  raw: string;
+  logger: Logger;
+  timer: NodeJS.Timeout | undefined;
+  stopped: boolean;
+  /** The last beat failed (warned once until one succeeds again). */
+  failing: boolean;
+}
+
+/** The outcome of looking at someone else's lock. */
+type Verdict = { stale: string } | { refuse: string } | 'changed';
+
+/**
+ * Locks this thread holds or is taking. It also refuses a second open in this thread before any
+ * file is read, so two concurrent opens here cannot both see the lock as absent.
+ */
+const heldHere = new Map<string, Held>();
+
+const errno = (error: unknown) => (error as NodeJS.ErrnoException).code;
+
+/**
+ * Field 22 (`starttime`) of a /proc/<pid>/stat line. The command name (field 2) is in parentheses
+ * and may itself hold spaces and parentheses, so fields are counted from after the last `)`.
+ */
+function startTimeOf(stat: string): string | undefined {
+  const field = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[22 - 3];
+  return field !== undefined && /^\d+$/.test(field) ? field : undefined;
+}
+
+/** When a process started, on Linux; undefined elsewhere, or when the process is gone or hidden. */
+async function processStart(pid: number | 'self'): Promise<string | undefined> {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    return startTimeOf(await readFile(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return undefined; // unknown: the callers fall back to the pid alone and the heartbeat
+  }
+}
+
+let ownStartTime: Promise<string | undefined> | undefined;
+/** This process's start time, read once (`/proc/self` is the process, in every thread). */
+const ownStart = () => {
+  ownStartTime ??= processStart('self');
+  return ownStartTime;
+};
 
 function isAlive(pid: number): boolean {
   try {
@@ -14,78 +86,246 @@ function isAlive(pid: number): boolean {
     return true;
   } catch (error) {
     // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    return errno(error) === 'EPERM';
   }
 }
 
-async function readOwner(path: string): Promise<number | undefined> {
+/** The lock file's content. The pid stays alone on the first line, which is all older versions read. */
+function lockText(start: string | undefined, token: string): string {
+  const startLine = start === undefined ? [] : [`start=${start}`];
+  return [String(process.pid), ...startLine, `thread=${threadId}`, `token=${token}`, ''].join('\n');
+}
+
+function parseLock(raw: string, mtimeMs: number): LockRecord {
+  const [first = '', ...rest] = raw.split('\n');
+  const fields = new Map<string, string>();
+  for (const line of rest) {
+    const at = line.indexOf('=');
+    if (at > 0) fields.set(line.slice(0, at), line.slice(at + 1).trim());
+  }
+  const pid = /^\d+$/.test(first.trim()) ? Number(first) : undefined;
+  return {
+    raw,
+    mtimeMs,
+    pid: pid !== undefined && pid > 0 ? pid : undefined,
+    start: fields.get('start'),
+    thread: fields.get('thread'),
+    token: fields.get('token'),
+  };
+}
+
+/** Reads the lock file (content and mtime from one open file); undefined when there is none. */
+async function readLock(path: string): Promise<LockRecord | undefined> {
+  let handle: FileHandle | undefined;
   try {
-    const pid = Number.parseInt((await readFile(path, 'utf8')).split('\n')[0] ?? '', 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    handle = await open(path, 'r');
+    const [raw, info] = await Promise.all([handle.readFile('utf8'), handle.stat()]);
+    return parseLock(raw, info.mtimeMs);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (errno(error) === 'ENOENT') return undefined;
     throw new StorageError(`file store: cannot read the lock ${path}`, { cause: error });
+  } finally {
+    await handle?.close();
   }
 }
 
-function refuse(dir: string, pid: number): never {
-  throw new StorageError(
-    `file store: ${dir} is locked by process ${pid}, which is still running; one process owns a store directory at a time (close the other store, or remove ${inDir(dir, LOCK_FILE)} if that pid is not a Threadline process)`,
-  );
+/** Creates the lock file exclusively; false when one exists. */
+async function createLockFile(path: string, raw: string): Promise<boolean> {
+  try {
+    await writeFile(path, raw, { flag: 'wx' });
+    return true;
+  } catch (error) {
+    if (errno(error) === 'EEXIST') return false;
+    throw new StorageError(`file store: cannot create the lock ${path}`, { cause: error });
+  }
 }
 
 /**
- * Takes the directory's lock: creates `LOCK` holding our pid. A lock whose pid is dead (or is our
- * own pid left by an earlier process that had it) is stale and taken over; a live one throws.
- *
- * @throws StorageError when another live process, or another store of this process, holds the directory.
+ * Removes the lock file if it still says `raw`; false when it is gone or says something else.
+ * It is renamed aside and checked there, not checked and then unlinked: a lock another opener took
+ * an instant ago (after we judged the old one stale) is moved back, never deleted. Only a third
+ * opener creating a lock in that instant could still be overwritten by the move back.
  */
-export async function acquireLock(dir: string, logger: { warn(message: string): void }): Promise<void> {
-  const path = inDir(dir, LOCK_FILE);
-  // Claimed before the first await: a second open in this process, even a concurrent one, is refused
-  // here, so a lock file holding our pid can only be an earlier process's.
-  if (heldHere.has(path)) refuse(dir, process.pid);
-  heldHere.add(path);
+async function removeLockIf(path: string, raw: string, aside: string): Promise<boolean> {
   try {
-    await createLock(dir, path, logger);
+    await rename(path, aside);
+  } catch (error) {
+    if (errno(error) === 'ENOENT') return false;
+    throw new StorageError(`file store: cannot remove the lock ${path}`, { cause: error });
+  }
+  try {
+    if ((await readFile(aside, 'utf8')) === raw) {
+      await unlink(aside);
+      return true;
+    }
+    await rename(aside, path);
+    return false;
+  } catch (error) {
+    throw new StorageError(`file store: cannot remove the lock ${path} (set aside as ${aside})`, {
+      cause: error,
+    });
+  }
+}
+
+function lockedByProcess(dir: string, pid: number): { refuse: string } {
+  return {
+    refuse: `file store: ${dir} is locked by process ${pid}, which is still running; one process owns a store directory at a time (close the other store, or remove ${inDir(dir, LOCK_FILE)} if that pid is not a Threadline process)`,
+  };
+}
+
+function lockedByThread(dir: string, lock: LockRecord): { refuse: string } {
+  const holder =
+    lock.thread === String(threadId)
+      ? `another store of this thread (pid ${lock.pid}, thread ${lock.thread})`
+      : `another thread of this process (pid ${lock.pid}, thread ${lock.thread ?? 'unknown'})`;
+  return {
+    refuse: `file store: ${dir} is locked by ${holder}, which is still running; one store owns a directory at a time (open it in one thread and share it, or close the other store first)`,
+  };
+}
+
+/** A lock of another pid: its holder is running unless that pid is dead or now runs a later process. */
+async function judgeOtherProcess(dir: string, lock: LockRecord & { pid: number }): Promise<Verdict> {
+  if (!isAlive(lock.pid)) return { stale: `process ${lock.pid} is gone` };
+  if (lock.start !== undefined) {
+    const start = await processStart(lock.pid);
+    if (start !== undefined && start !== lock.start) {
+      return { stale: `process ${lock.pid} is gone; its pid now belongs to a later process` };
+    }
+  }
+  return lockedByProcess(dir, lock.pid);
+}
+
+/**
+ * A lock with our pid and our (or an unknown) start time: another thread of this process, or one
+ * that stopped without closing. Its heartbeat tells: wait until the mtime moves (the holder runs)
+ * or has stood still for `STALE_MS` (it is gone), whichever comes first, and no longer.
+ */
+async function judgeHeartbeat(dir: string, path: string, lock: LockRecord): Promise<Verdict> {
+  // An mtime in the future (the clock was set back) counts from now.
+  const deadline = Math.min(lock.mtimeMs, Date.now()) + STALE_MS;
+  for (let left = deadline - Date.now(); left > 0; left = deadline - Date.now()) {
+    await sleep(Math.min(POLL_MS, left));
+    const mtimeMs = await stat(path).then(
+      (info) => info.mtimeMs,
+      () => undefined, // gone: told apart below by reading it
+    );
+    if (mtimeMs === lock.mtimeMs) continue;
+    const now = await readLock(path);
+    return now?.raw === lock.raw ? lockedByThread(dir, lock) : 'changed';
+  }
+  return {
+    stale: `a thread of this process (pid ${lock.pid}, thread ${lock.thread ?? 'unknown'}) stopped without closing: no heartbeat for ${STALE_MS / 1000} s`,
+  };
+}
+
+/** Whether someone else's lock is stale (taken over), live (refused), or changed while we looked. */
+async function judge(dir: string, path: string, lock: LockRecord): Promise<Verdict> {
+  const { pid } = lock;
+  if (pid === undefined) return { stale: 'it names no process' };
+  if (pid !== process.pid) return judgeOtherProcess(dir, { ...lock, pid });
+  const earlier = { stale: `process ${pid} that took it is gone; this process reuses its pid` };
+  // A pid-only lock was written by a version without threads support: an earlier process's.
+  if (lock.token === undefined) return earlier;
+  const start = await ownStart();
+  if (lock.start !== undefined && start !== undefined && lock.start !== start) return earlier;
+  return judgeHeartbeat(dir, path, lock);
+}
+
+/**
+ * Takes the directory's lock: creates `LOCK` holding our pid, start time, thread and a token, and
+ * refreshes its mtime every `HEARTBEAT_MS` until {@link releaseLock}. When `LOCK` exists:
+ * - another pid: refused while that process runs; stale when it is gone, or when it is alive but
+ *   started at another time than the lock says (its pid was reused);
+ * - our pid and another start time, or a pid-only lock (older versions): an earlier process that
+ *   had our pid (a container's pid 1 after a restart): stale at once;
+ * - our pid and our start time (or one unknown, off Linux): another thread of this process, or one
+ *   that stopped without closing: refused as soon as its heartbeat moves, stale when it has not
+ *   moved for `STALE_MS`.
+ * A stale lock is taken over with a warning.
+ *
+ * @throws StorageError when a live holder has the directory (naming its pid, and the thread when
+ * it is another thread of this process), or when the lock cannot be read or written.
+ */
+export async function acquireLock(dir: string, logger: Logger): Promise<void> {
+  const path = inDir(dir, LOCK_FILE);
+  if (heldHere.has(path)) {
+    throw new StorageError(
+      `file store: ${dir} is locked by process ${process.pid}, which is still running (a store opened in this thread holds it); one store owns a directory at a time (close the other store first)`,
+    );
+  }
+  const token = randomUUID();
+  const held: Held = { token, raw: '', logger, timer: undefined, stopped: false, failing: false };
+  heldHere.set(path, held);
+  try {
+    held.raw = lockText(await ownStart(), token);
+    await takeLock(dir, path, held);
   } catch (error) {
     heldHere.delete(path);
     throw error;
   }
+  scheduleBeat(path, held);
 }
 
-async function createLock(dir: string, path: string, logger: { warn(message: string): void }): Promise<void> {
-  for (let attempt = 0; attempt < 4; attempt++) {
-    try {
-      await writeFile(path, `${process.pid}\n`, { flag: 'wx' });
-      return;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new StorageError(`file store: cannot create the lock ${path}`, { cause: error });
-      }
-    }
-    const owner = await readOwner(path);
-    if (owner === undefined && attempt === 0) {
-      // Maybe another process created the file an instant ago and is writing its pid: look again.
-      await new Promise((resolve) => setTimeout(resolve, 50));
+async function takeLock(dir: string, path: string, held: Held): Promise<void> {
+  let lookedAgain = false;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    if (await createLockFile(path, held.raw)) return;
+    const lock = await readLock(path);
+    if (lock === undefined) continue; // released meanwhile
+    if (lock.pid === undefined && !lookedAgain) {
+      // Maybe another opener created the file an instant ago and is writing it: look again.
+      lookedAgain = true;
+      await sleep(50);
       continue;
     }
-    if (owner !== undefined && owner !== process.pid && isAlive(owner)) refuse(dir, owner);
-    logger.warn(`file store: taking over the stale lock of ${dir} (process ${owner ?? 'unknown'} is gone)`);
-    await unlink(path).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') {
-        throw new StorageError(`file store: cannot remove the stale lock ${path}`, { cause: error });
-      }
-    });
+    const verdict = await judge(dir, path, lock);
+    if (verdict === 'changed') continue;
+    if ('refuse' in verdict) throw new StorageError(verdict.refuse);
+    if (await removeLockIf(path, lock.raw, `${path}.${held.token}.stale`)) {
+      held.logger.warn(`file store: taking over the stale lock of ${dir} (${verdict.stale})`);
+    }
   }
   throw new StorageError(`file store: could not take the lock ${path} (it keeps reappearing)`);
 }
 
-/** Releases a lock taken by {@link acquireLock}. */
+/** The heartbeat: an unref'd timer (it never keeps the process alive) touching the lock's mtime. */
+function scheduleBeat(path: string, held: Held): void {
+  if (held.stopped) return;
+  held.timer = setTimeout(() => {
+    const now = new Date();
+    utimes(path, now, now).then(
+      () => {
+        held.failing = false;
+        scheduleBeat(path, held);
+      },
+      (error: unknown) => {
+        if (!held.stopped && !held.failing) {
+          held.failing = true;
+          held.logger.warn(
+            `file store: cannot refresh the lock ${path} (${errno(error) ?? String(error)}); another thread of this process may take the directory over after ${STALE_MS / 1000} s without a heartbeat`,
+          );
+        }
+        scheduleBeat(path, held);
+      },
+    );
+  }, HEARTBEAT_MS);
+  held.timer.unref();
+}
+
+/**
+ * Releases a lock taken by {@link acquireLock}: stops its heartbeat and removes `LOCK` if it is
+ * still ours (a lock another store took over from us is left to it, with a warning).
+ */
 export async function releaseLock(dir: string): Promise<void> {
   const path = inDir(dir, LOCK_FILE);
-  if (!heldHere.delete(path)) return;
-  await unlink(path).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'ENOENT') throw error;
-  });
+  const held = heldHere.get(path);
+  if (!held) return;
+  heldHere.delete(path);
+  held.stopped = true;
+  clearTimeout(held.timer);
+  if (!(await removeLockIf(path, held.raw, `${path}.${held.token}.release`))) {
+    held.logger.warn(
+      `file store: the lock of ${dir} was no longer this store's when it closed (removed by hand, or taken over as stale); left as it is`,
+    );
+  }
 }
