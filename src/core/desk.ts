@@ -1,6 +1,6 @@
 import { isSupportedCountry } from 'libphonenumber-js';
 import { NotFoundError, ValidationError } from '../model/errors.js';
-import type { InboundEvent, ParsedStatusUpdate } from '../model/inbound.js';
+import type { InboundEvent, ParsedStatusUpdate, SkippedItem } from '../model/inbound.js';
 import type { Json } from '../model/records.js';
 import type { ChannelAdapter } from './channel.js';
 import { buildContext } from './context.js';
@@ -81,7 +81,8 @@ function runtimeOf(options: DeskOptions, store: Store): Runtime {
 type PreparedEvent =
   | { type: 'message'; prepared: PreparedReceive }
   | { type: 'status'; update: ParsedStatusUpdate }
-  | { type: 'echo'; channel: string; externalId: string; idempotencyKey?: string };
+  | { type: 'echo'; channel: string; externalId: string; idempotencyKey?: string }
+  | SkippedItem;
 
 /** Validates one event of a webhook for the channel `channelId`, writing nothing. */
 function prepareEvent(rt: Runtime, channelId: string, event: InboundEvent): PreparedEvent {
@@ -93,10 +94,23 @@ function prepareEvent(rt: Runtime, channelId: string, event: InboundEvent): Prep
     const status = event.status.channel ? event.status : { ...event.status, channel: channelId };
     return { type: 'status', update: parseStatusUpdate(status) };
   }
+  if (event.type === 'skipped') return event;
   return { ...event, channel: event.channel ?? channelId };
 }
 
-/** Validates every event first, so a malformed one stores nothing, then applies them in order. */
+/** Logs an item the adapter skipped and reports it; nothing is stored for it. */
+function skip(rt: Runtime, channelId: string, item: SkippedItem): IngestResult {
+  const at = item.field === undefined ? '' : ` at ${item.field}`;
+  rt.logger.warn(`threadline: skipped an item of a "${channelId}" webhook${at}: ${item.reason}`);
+  return item.field === undefined
+    ? { type: 'skipped', reason: item.reason }
+    : { type: 'skipped', reason: item.reason, field: item.field };
+}
+
+/**
+ * Validates every event first, so a malformed one stores nothing, then applies them in order. An
+ * item the adapter skipped is logged, not an error: the rest of its delivery is stored.
+ */
 async function ingest(
   rt: Runtime,
   early: EarlyStatuses,
@@ -110,6 +124,8 @@ async function ingest(
       results.push({ type: 'message', result: await applyReceive(rt, event.prepared) });
     } else if (event.type === 'status') {
       results.push({ type: 'status', message: await applyStatus(rt, event.update, early) });
+    } else if (event.type === 'skipped') {
+      results.push(skip(rt, channelId, event));
     } else {
       results.push({
         type: 'echo',

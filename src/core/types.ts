@@ -190,6 +190,8 @@ export interface Desk {
    * Applies a parsed webhook's events (messages, statuses, echoes) in order, for the channel
    * `channelId` (an event that names no channel is that channel's). Every event is validated
    * first: a malformed one throws `ValidationError` naming the field, and nothing is written.
+   * A `skipped` event (an item of a batch the adapter could not read) is logged as one warning
+   * through the desk's logger, naming the channel, the reason and the field, and stores nothing.
    */
   ingest(channelId: string, events: InboundEvent[]): Promise<IngestResult[]>;
   /** Moves an outbound message's status forward (never back); returns it, or undefined when unknown. */
@@ -305,10 +307,15 @@ export interface Desk {
   close(): Promise<void>;
 }
 
-/** The outcome of one ingested webhook event. */
+/**
+ * The outcome of one ingested webhook event, in the order of the events: the receive result of a
+ * message, the message a status update or an echo matched (undefined when none), or a skipped
+ * item as the adapter reported it (nothing stored).
+ */
 export type IngestResult =
   | { type: 'message'; result: ReceiveResult }
   | { type: 'status'; message: Message | undefined }
-  | { type: 'echo'; message: Message | undefined };
+  | { type: 'echo'; message: Message | undefined }
+  | { type: 'skipped'; reason: string; field?: string };
 
 export type { Identity };

@@ -63,10 +63,25 @@ export type StatusUpdate = z.input<typeof StatusUpdate>;
 export type ParsedStatusUpdate = z.output<typeof StatusUpdate>;
 
 /**
+ * An item of a batched webhook that the adapter could not read (a malformed message in a Meta
+ * delivery of several), reported instead of refusing the whole delivery. `desk.ingest` logs it
+ * as a warning and stores nothing for it.
+ */
+export interface SkippedItem {
+  type: 'skipped';
+  /** What was wrong with the item, e.g. `Invalid WhatsApp message: text.body: Invalid input: …`. */
+  reason: string;
+  /** Path of the first offending field inside the payload, e.g. `entry[0].changes[0].value.messages[1].text.body`. */
+  field?: string;
+}
+
+/**
  * What a channel adapter's `parse` yields from one webhook: messages, status updates,
- * and echoes of our own outbound messages (matched to the stored message, never stored anew).
+ * echoes of our own outbound messages (matched to the stored message, never stored anew), and
+ * items of a batch that could not be read ({@link SkippedItem}: logged, never stored).
  */
 export type InboundEvent =
   | { type: 'message'; message: InboundMessage }
   | { type: 'status'; status: StatusUpdate }
-  | { type: 'echo'; channel: string; externalId: string; idempotencyKey?: string };
+  | { type: 'echo'; channel: string; externalId: string; idempotencyKey?: string }
+  | SkippedItem;

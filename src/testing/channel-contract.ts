@@ -64,6 +64,9 @@ function checkEvent(event: InboundEvent, label: string): void {
   } else if (event.type === 'status') {
     const result = StatusUpdate.safeParse(event.status);
     expect(result.success, `${label}: ${result.error?.message ?? ''}`).toBe(true);
+  } else if (event.type === 'skipped') {
+    expect(typeof event.reason, label).toBe('string');
+    if (event.field !== undefined) expect(typeof event.field, label).toBe('string');
   } else {
     expect(event.type, label).toBe('echo');
     expect(typeof event.externalId, label).toBe('string');

@@ -2,8 +2,10 @@ import { ValidationError } from '../../model/errors.js';
 import type { InboundEvent, InboundMessage } from '../../model/inbound.js';
 import type { Part } from '../../model/parts.js';
 import type { Json } from '../../model/records.js';
+import { BatchReader } from './batch.js';
 import {
   type MessagingAttachment,
+  MessagingEntry,
   MessagingEnvelope,
   MessagingEvent,
   parseAt,
@@ -18,6 +20,10 @@ const objectOf: Record<MessagingKind, string> = { messenger: 'page', instagram: 
 /** Sticker ids of Messenger's thumbs-up "like" button (small, medium, large). */
 const likeStickers = new Set(['369239263222822', '369239343222814', '369239383222810']);
 const mediaAttachments = new Set(['image', 'video', 'audio', 'file']);
+const eventNoun: Record<MessagingKind, string> = {
+  messenger: 'Messenger event',
+  instagram: 'Instagram event',
+};
 
 /**
  * Turns a Messenger (`object: page`) or Instagram (`object: instagram`) webhook body into
@@ -25,7 +31,10 @@ const mediaAttachments = new Set(['image', 'video', 'audio', 'file']);
  * `delivered` statuses; Instagram `read.mid` becomes a `read` status; `is_echo` messages become
  * `echo` events (never new messages). Messenger read receipts carry only a watermark (a time,
  * no message id), so they are ignored. Other events (optins, referrals, handovers) yield nothing.
- * @throws ValidationError naming the field path when the body is malformed.
+ * A `messaging[]` event or an entry that cannot be read yields a `skipped` event naming the
+ * field, and its valid siblings are still read (see `BatchReader`).
+ * @throws ValidationError naming the field path when the body is malformed as a whole, or when
+ *   not one of its events could be read.
  */
 export function parseMessagingWebhook(channel: string, kind: MessagingKind, body: string): InboundEvent[] {
   const what = `${channel} webhook`;
@@ -35,14 +44,16 @@ export function parseMessagingWebhook(channel: string, kind: MessagingKind, body
       { path: ['object'], message: `expected "${objectOf[kind]}" for a ${kind} channel` },
     ]);
   }
-  const events: InboundEvent[] = [];
-  envelope.entry.forEach((entry, i) => {
-    entry.messaging.forEach((raw, k) => {
-      const event = parseAt(what, MessagingEvent, raw, ['entry', i, 'messaging', k]);
-      events.push(...eventsOf(channel, kind, event));
+  const batch = new BatchReader(what);
+  envelope.entry.forEach((raw, i) => {
+    const entry = batch.container('webhook entry', ['entry', i], MessagingEntry, raw);
+    entry?.messaging.forEach((event, k) => {
+      batch.item(eventNoun[kind], ['entry', i, 'messaging', k], () =>
+        eventsOf(channel, kind, parseAt('event', MessagingEvent, event, [])),
+      );
     });
   });
-  return events;
+  return batch.finish();
 }
 
 function eventsOf(channel: string, kind: MessagingKind, event: MessagingEvent): InboundEvent[] {

@@ -1,20 +1,35 @@
 import { ValidationError } from '../../model/errors.js';
+import { normalizePhone } from '../../model/identity.js';
 import type { InboundEvent, InboundMessage, StatusUpdate } from '../../model/inbound.js';
 import type { ContactPart, Part } from '../../model/parts.js';
 import type { Json } from '../../model/records.js';
+import { BatchReader } from './batch.js';
 import {
   parseAt,
   parseJsonBody,
+  WaChange,
+  WaContact,
   type WaContactCard,
+  WaContacts,
+  WaEntry,
   WaEnvelope,
+  WaItems,
   type WaMedia,
   WaMessage,
+  WaMetadata,
   WaStatus,
   WaValue,
 } from './schema.js';
 
 type Path = PropertyKey[];
 type Meta = Record<string, Json>;
+
+/** What the messages of one change share: the business number and the senders' profiles. */
+interface ChangeContext {
+  phoneNumberId: string | undefined;
+  /** `value.contacts[]` in order; undefined where a contact could not be read. */
+  contacts: (WaContact | undefined)[];
+}
 
 const mediaTypes = new Set(['image', 'audio', 'video', 'document', 'sticker']);
 /** WhatsApp statuses reported; a Map, so a status named `constructor` finds nothing on Object.prototype. */
@@ -29,38 +44,89 @@ const statusMap = new Map<string, StatusUpdate['status']>([
  * Turns a WhatsApp Cloud API webhook body into events: one `message` event per
  * `value.messages[]` and one `status` event per `value.statuses[]` with a known status
  * (sent, delivered, read, failed). Changes of fields other than `messages` yield nothing.
- * @throws ValidationError naming the field path when the body is not a WhatsApp webhook.
+ * A message, status, change or entry that cannot be read yields a `skipped` event naming the
+ * field, and its valid siblings are still read (see `BatchReader`).
+ * @throws ValidationError naming the field path when the body is not a WhatsApp webhook, or when
+ *   not one of its items could be read.
  */
 export function parseWhatsAppWebhook(channel: string, body: string): InboundEvent[] {
   const what = `${channel} webhook`;
   const envelope = parseAt(what, WaEnvelope, parseJsonBody(what, body), []);
-  const events: InboundEvent[] = [];
-  envelope.entry.forEach((entry, i) => {
-    entry.changes.forEach((change, j) => {
-      if (change.field !== 'messages') return;
-      const path: Path = ['entry', i, 'changes', j, 'value'];
-      const value = parseAt(what, WaValue, change.value, path);
-      (value.messages ?? []).forEach((raw, k) => {
-        const message = parseAt(what, WaMessage, raw, [...path, 'messages', k]);
-        events.push({
-          type: 'message',
-          message: toInbound(channel, message, value, [...path, 'messages', k]),
-        });
-      });
-      (value.statuses ?? []).forEach((raw, k) => {
-        const status = toStatus(channel, parseAt(what, WaStatus, raw, [...path, 'statuses', k]));
-        if (status) events.push({ type: 'status', status });
-      });
+  const batch = new BatchReader(what);
+  envelope.entry.forEach((raw, i) => {
+    const entry = batch.container('webhook entry', ['entry', i], WaEntry, raw);
+    entry?.changes.forEach((change, j) => {
+      readChange(batch, channel, change, ['entry', i, 'changes', j]);
     });
   });
-  return events;
+  return batch.finish();
 }
 
-function toInbound(channel: string, message: WaMessage, value: WaValue, path: Path): InboundMessage {
+function readChange(batch: BatchReader, channel: string, raw: unknown, path: Path): void {
+  const change = batch.container('webhook change', path, WaChange, raw);
+  if (!change) return;
+  // Another field (account_update, templates, ...) is read and acknowledged, not stored.
+  if (change.field !== 'messages') {
+    batch.item('webhook change', path, () => []);
+    return;
+  }
+  const at: Path = [...path, 'value'];
+  const value = batch.container('WhatsApp change value', at, WaValue, change.value);
+  if (!value) return;
+  const context = contextOf(batch, value, at);
+  const messages = batch.container('WhatsApp messages', [...at, 'messages'], WaItems, value.messages);
+  messages?.forEach((message, k) => {
+    batch.item('WhatsApp message', [...at, 'messages', k], () => [
+      { type: 'message', message: toInbound(channel, parseAt('message', WaMessage, message, []), context) },
+    ]);
+  });
+  const statuses = batch.container('WhatsApp statuses', [...at, 'statuses'], WaItems, value.statuses);
+  statuses?.forEach((status, k) => {
+    batch.item('WhatsApp status', [...at, 'statuses', k], () => {
+      const update = toStatus(channel, parseAt('status', WaStatus, status, []));
+      return update ? [{ type: 'status', status: update }] : [];
+    });
+  });
+}
+
+/**
+ * The metadata and contacts of a change. Neither is an item: when one cannot be read the messages
+ * are still stored, without the phone number id or that sender's profile name, and it is reported.
+ */
+function contextOf(batch: BatchReader, value: WaValue, path: Path): ChangeContext {
+  const metadata = batch.piece(
+    'WhatsApp metadata',
+    [...path, 'metadata'],
+    WaMetadata,
+    value.metadata,
+    'the phone number id is not recorded',
+  );
+  const contacts = batch.piece(
+    'WhatsApp contacts',
+    [...path, 'contacts'],
+    WaContacts,
+    value.contacts,
+    'no profile name is read from them',
+  );
+  return {
+    phoneNumberId: metadata?.phone_number_id,
+    contacts: (contacts ?? []).map((contact, i) =>
+      batch.piece(
+        'WhatsApp contact',
+        [...path, 'contacts', i],
+        WaContact,
+        contact,
+        'its profile name is not used',
+      ),
+    ),
+  };
+}
+
+function toInbound(channel: string, message: WaMessage, context: ChangeContext): InboundMessage {
   const waId = message.from.replace(/^\+/, '');
-  const { parts, meta } = partsOf(channel, message, path);
-  const phoneNumberId = value.metadata?.phone_number_id;
-  if (phoneNumberId) meta.phoneNumberId = phoneNumberId;
+  assertPhone(waId);
+  const { parts, meta } = partsOf(channel, message);
+  if (context.phoneNumberId) meta.phoneNumberId = context.phoneNumberId;
   if (message.context?.forwarded) meta.forwarded = true;
   if (message.context?.frequently_forwarded) meta.frequentlyForwarded = true;
   const inbound: InboundMessage = {
@@ -72,15 +138,33 @@ function toInbound(channel: string, message: WaMessage, value: WaValue, path: Pa
     createdAt: Number(message.timestamp) * 1000,
     meta: { whatsapp: meta },
   };
-  const displayName = profileName(value, waId);
+  const displayName = profileName(context.contacts, waId);
   if (displayName) inbound.displayName = displayName;
   if (message.context?.id) inbound.replyTo = message.context.id;
   return inbound;
 }
 
-function profileName(value: WaValue, waId: string): string | undefined {
-  const contacts = value.contacts ?? [];
-  const contact = contacts.find((c) => c.wa_id === waId) ?? (contacts.length === 1 ? contacts[0] : undefined);
+/**
+ * The desk refuses a sender that is not a possible phone number, and a refused event refuses its
+ * whole delivery: checked here, such a message is skipped alone.
+ */
+function assertPhone(waId: string): void {
+  try {
+    normalizePhone(`+${waId}`, {}, 'whatsapp');
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    const issues = error.issues.map((issue) => ({ path: ['from'], message: issue.message }));
+    throw new ValidationError('message', issues, { cause: error });
+  }
+}
+
+/**
+ * The sender's profile name: the contact with the sender's wa_id, else the only contact of the
+ * change (when there is exactly one and it could be read).
+ */
+function profileName(contacts: (WaContact | undefined)[], waId: string): string | undefined {
+  const contact =
+    contacts.find((c) => c?.wa_id === waId) ?? (contacts.length === 1 ? contacts[0] : undefined);
   const name = contact?.profile?.name?.trim();
   return name ? name : undefined;
 }
@@ -99,14 +183,15 @@ function textPart(text: string | undefined, fallback: string): Part {
   return { type: 'text', text: text ? text : fallback };
 }
 
-function partsOf(channel: string, message: WaMessage, path: Path): { parts: Part[]; meta: Meta } {
+/** The parts of a message; a missing field its type needs is a ValidationError naming it (paths from the message). */
+function partsOf(channel: string, message: WaMessage): { parts: Part[]; meta: Meta } {
   const { type } = message;
   const meta: Meta = { type };
   const need = <K extends keyof WaMessage>(key: K) =>
-    required(channel, message[key], [...path, key], type) as NonNullable<WaMessage[K]>;
+    required(channel, message[key], [key], type) as NonNullable<WaMessage[K]>;
   if (mediaTypes.has(type)) {
     const key = type as 'image' | 'audio' | 'video' | 'document' | 'sticker';
-    return { parts: [mediaPart(channel, need(key), [...path, key], type)], meta };
+    return { parts: [mediaPart(channel, need(key), [key], type)], meta };
   }
   switch (type) {
     case 'text':

@@ -12,11 +12,21 @@ const mid = z.string().min(1).max(800);
 /** PSIDs, IGSIDs, page ids: identity values (the model caps them at 320 characters). */
 const scopedId = z.string().regex(/^\S{1,128}$/, 'expected a page-scoped id');
 const text = z.string().max(MAX_TEXT_LENGTH);
+/** The latest time the model accepts (the ECMAScript `Date` range): a later one would fail `desk.ingest`. */
+const MAX_EPOCH_MS = 8.64e15;
 /** Unix seconds as WhatsApp sends them: a digit string (numbers are accepted too). */
 const unixSeconds = z.union([
   z.string().regex(/^\d{1,12}$/, 'expected unix seconds'),
-  z.number().int().min(0),
+  z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_EPOCH_MS / 1000),
 ]);
+/** Epoch milliseconds as the Messenger Platform sends them. */
+const epochMs = z.number().int().min(0).max(MAX_EPOCH_MS);
+/** At most 1000 items of a batch, each read on its own (see `BatchReader`). */
+const items = z.array(z.unknown()).max(1000);
 
 /** Parses `value` with `schema`, or throws a ValidationError whose paths start at `prefix`. */
 export function parseAt<T extends z.ZodType>(
@@ -45,16 +55,20 @@ export function parseJsonBody(what: string, body: string): unknown {
 
 // --- WhatsApp Cloud -------------------------------------------------------------------------
 
-/** The outer envelope: `value` is read per change, only for the `messages` field. */
+/**
+ * The outer envelope. Entries, changes and their items are read one by one (see `BatchReader`),
+ * so one malformed item does not refuse the delivery.
+ */
 export const WaEnvelope = z.object({
   object: z.literal('whatsapp_business_account'),
-  entry: z.array(
-    z.object({
-      id: z.string().optional(),
-      changes: z.array(z.object({ field: z.string(), value: z.unknown() })).default([]),
-    }),
-  ),
+  entry: z.array(z.unknown()),
 });
+
+/** One `entry[]`; its changes are read one by one. */
+export const WaEntry = z.object({ changes: items.default([]) });
+
+/** One `changes[]`: `value` is read only for the `messages` field. */
+export const WaChange = z.object({ field: z.string(), value: z.unknown() });
 
 const WaMedia = z.object({
   id: id.optional(),
@@ -148,38 +162,47 @@ export const WaStatus = z.object({
 });
 export type WaStatus = z.infer<typeof WaStatus>;
 
-/** `changes[].value` of the `messages` field. */
+/**
+ * `changes[].value` of the `messages` field: `metadata`, `contacts`, `messages` and `statuses`
+ * are each read on their own, so a malformed `statuses` does not cost the `messages`.
+ */
 export const WaValue = z.object({
-  metadata: z
-    .object({ phone_number_id: z.string().optional(), display_phone_number: z.string().optional() })
-    .optional(),
-  contacts: z
-    .array(
-      z.object({
-        wa_id: z.string().max(64).optional(),
-        profile: z.object({ name: z.string().max(256).optional() }).optional(),
-      }),
-    )
-    .max(100)
-    .optional(),
-  messages: z.array(z.unknown()).max(1000).optional(),
-  statuses: z.array(z.unknown()).max(1000).optional(),
+  metadata: z.unknown().optional(),
+  contacts: z.unknown().optional(),
+  messages: z.unknown().optional(),
+  statuses: z.unknown().optional(),
 });
 export type WaValue = z.infer<typeof WaValue>;
 
+/** `value.metadata`: the business phone number the messages were sent to. */
+export const WaMetadata = z.object({ phone_number_id: z.string().optional() }).optional();
+
+/** `value.contacts`: the senders' profiles, read one by one. */
+export const WaContacts = z.array(z.unknown()).max(1000).optional();
+
+/** One `value.contacts[]`: a sender's WhatsApp id and profile name. */
+export const WaContact = z.object({
+  wa_id: z.string().max(64).optional(),
+  profile: z.object({ name: z.string().max(256).optional() }).optional(),
+});
+export type WaContact = z.infer<typeof WaContact>;
+
+/** `value.messages` or `value.statuses`. */
+export const WaItems = items.optional();
+
 // --- Messenger / Instagram ------------------------------------------------------------------
 
-/** The outer envelope of Messenger (`page`) and Instagram (`instagram`) webhooks. */
+/**
+ * The outer envelope of Messenger (`page`) and Instagram (`instagram`) webhooks. Entries and
+ * their `messaging[]` events are read one by one (see `BatchReader`).
+ */
 export const MessagingEnvelope = z.object({
   object: z.enum(['page', 'instagram']),
-  entry: z.array(
-    z.object({
-      id: z.string().optional(),
-      time: z.number().optional(),
-      messaging: z.array(z.unknown()).max(1000).default([]),
-    }),
-  ),
+  entry: z.array(z.unknown()),
 });
+
+/** One `entry[]`: its `messaging[]` events (other arrays, such as `standby`, are not read). */
+export const MessagingEntry = z.object({ messaging: items.default([]) });
 
 const Attachment = z.object({
   type: z.string().min(1).max(64),
@@ -202,7 +225,7 @@ export type MessagingAttachment = z.infer<typeof Attachment>;
 export const MessagingEvent = z.object({
   sender: z.object({ id: scopedId }),
   recipient: z.object({ id: scopedId }).optional(),
-  timestamp: z.number().int().min(0),
+  timestamp: epochMs,
   message: z
     .object({
       mid,
@@ -235,7 +258,10 @@ export const MessagingEvent = z.object({
     })
     .optional(),
   delivery: z
-    .object({ mids: z.array(mid).max(1000).optional(), watermark: z.number().optional() })
+    .object({
+      mids: z.array(mid).max(1000).optional(),
+      watermark: z.number().min(0).max(MAX_EPOCH_MS).optional(),
+    })
     .optional(),
   read: z.object({ mid: mid.optional(), watermark: z.number().optional() }).optional(),
   reaction: z

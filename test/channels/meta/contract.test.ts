@@ -4,6 +4,13 @@ import { APP_SECRET, fixture, post, VERIFY_TOKEN } from './helpers.js';
 
 const common = { appSecret: APP_SECRET, verifyToken: VERIFY_TOKEN };
 const signed = (names: string[]) => names.map((name) => post(fixture(name), APP_SECRET));
+/** A fixture with an unreadable item added to the list at `path`: parsed into its message and a `skipped` event. */
+function withBadItem(name: string, path: (string | number)[]) {
+  const body: unknown = JSON.parse(fixture(name));
+  const list = path.reduce((node, key) => (node as Record<string | number, unknown>)[key], body);
+  (list as unknown[]).push({ type: 'text' });
+  return post(JSON.stringify(body), APP_SECRET);
+}
 const unsigned = (name: string) => [
   post(fixture(name), undefined),
   post(fixture(name), 'not-the-app-secret'),
@@ -25,7 +32,7 @@ describeChannelContract(
       'whatsapp/unsupported.json',
       'whatsapp/status-sent.json',
       'whatsapp/status-failed.json',
-    ]),
+    ]).concat(withBadItem('whatsapp/text.json', ['entry', 0, 'changes', 0, 'value', 'messages'])),
     unsigned: unsigned('whatsapp/text.json'),
     malformed: [
       post(
@@ -45,7 +52,7 @@ describeChannelContract('meta messenger', () => messenger({ ...common, pageAcces
     'messenger/postback.json',
     'messenger/delivery.json',
     'messenger/echo.json',
-  ]),
+  ]).concat(withBadItem('messenger/text.json', ['entry', 0, 'messaging'])),
   unsigned: unsigned('messenger/text.json'),
   malformed: [
     post(fixture('instagram/text.json'), APP_SECRET),
