@@ -4,7 +4,8 @@ import { isActive } from './continuity.js';
 import { iso, type Runtime, resolveCustomer } from './runtime.js';
 import type { DeskContext } from './types.js';
 
-const MAX_CONVERSATIONS = 1000;
+/** Every conversation: `counts` must count them all (a store reads as many as there are). */
+const ALL = Number.MAX_SAFE_INTEGER;
 
 /** Latest contact time per channel, from each conversation's per-channel inbound times and last outbound. */
 function lastContactByChannel(conversations: Conversation[]): Map<string, number> {
@@ -46,7 +47,7 @@ export async function buildContext(
   } else customerId = query.customerId;
   const customer = await resolveCustomer(rt, customerId);
   const [conversations, messages, count] = await Promise.all([
-    rt.store.listConversations({ customerId: customer.id, limit: MAX_CONVERSATIONS }),
+    rt.store.listConversations({ customerId: customer.id, limit: ALL }),
     limit === 0 ? Promise.resolve([]) : rt.store.listMessages({ customerId: customer.id }, { limit }),
     rt.store.countMessages({ customerId: customer.id }),
   ]);

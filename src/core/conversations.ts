@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { ConflictError, NotFoundError } from '../model/errors.js';
 import type { Changes } from '../model/events.js';
 import { type Conversation, ConversationStatus, Priority } from '../model/records.js';
+import { type CursorScope, cursorError, decodeCursor, encodeCursor } from './cursor.js';
 import { emptyPage } from './paging.js';
 import {
   commitAndEmit,
@@ -108,6 +109,7 @@ const ListQuery = z.object({
   limit: z.number().int().min(1).max(500).optional(),
   before: z.string().optional(),
 });
+type ListQuery = z.output<typeof ListQuery>;
 
 /** The id whose conversations a customer id lists: a merged-away customer's are the survivor's. */
 async function survivorId(rt: Runtime, id: string): Promise<string> {
@@ -115,29 +117,58 @@ async function survivorId(rt: Runtime, id: string): Promise<string> {
   return customer?.mergedInto === undefined ? id : (await resolveCustomer(rt, id)).id;
 }
 
-/** `desk.conversations.list`: newest first, paged by id; a merged-away customer id lists the survivor's. */
+/** What the cursors of a conversation listing are issued for. */
+function scopeOf(query: ListQuery): CursorScope {
+  return query.customerId === undefined
+    ? { kind: 'conversations', id: '' }
+    : { kind: 'customer-conversations', id: query.customerId };
+}
+
+/**
+ * The conversation id a `before` cursor stands at, when it was issued for this listing: the same
+ * customer id, or one that stands for the same customer now (a merge since).
+ * @throws ValidationError naming `before` for anything else.
+ */
+async function beforeIdOf(rt: Runtime, query: ListQuery, customerId: string | undefined): Promise<string> {
+  const { scope, position } = decodeCursor(query.before, 'before', 'conversation query');
+  const wanted = scopeOf(query);
+  const same =
+    scope.kind === wanted.kind &&
+    (scope.id === wanted.id || (customerId !== undefined && (await survivorId(rt, scope.id)) === customerId));
+  if (!same) throw cursorError('before', 'a cursor of another listing', 'conversation query');
+  return position.id;
+}
+
+/**
+ * `desk.conversations.list`: newest first, paged by an opaque cursor; a merged-away customer id
+ * lists the survivor's (see `Desk.conversations.list`).
+ */
 export async function listConversations(
   rt: Runtime,
   raw: z.input<typeof ListQuery> = {},
 ): Promise<Page<Conversation>> {
   const query = parseInput(ListQuery, raw, 'conversation query');
   const limit = query.limit ?? 50;
+  const customerId = query.customerId === undefined ? undefined : await survivorId(rt, query.customerId);
+  const beforeId = query.before === undefined ? undefined : await beforeIdOf(rt, query, customerId);
   const rows = await rt.store.listConversations({
-    customerId: query.customerId === undefined ? undefined : await survivorId(rt, query.customerId),
+    customerId,
     status: query.status,
     limit: limit + 1,
-    beforeId: query.before,
+    beforeId,
   });
   const hasNext = rows.length > limit;
   const items = rows.slice(0, limit);
-  const nextCursor = hasNext ? items[items.length - 1]?.id : undefined;
+  const last = items[items.length - 1];
+  // After the last item, or where an empty page was read from: `next()` also finds what arrived since.
+  const nextCursor = last ? encodeCursor(scopeOf(query), { at: 0, id: last.id }) : query.before;
   return {
     items,
     hasNext,
     nextCursor,
     next: () =>
-      nextCursor
-        ? listConversations(rt, { ...query, before: nextCursor })
-        : Promise.resolve(emptyPage<Conversation>()),
+      nextCursor === undefined
+        ? Promise.resolve(emptyPage<Conversation>())
+        : listConversations(rt, { ...query, before: nextCursor }),
   };
 }

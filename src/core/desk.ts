@@ -11,13 +11,12 @@ import { identify } from './identity.js';
 import { createIdGenerator } from './ids.js';
 import { mergeCustomers, unmergeCustomers } from './merge.js';
 import { Outbox, type OutboxSettings } from './outbox.js';
-import { paginate } from './paging.js';
 import { applyReceive, type PreparedReceive, prepareReceive, receive } from './receive.js';
 import { reply } from './reply.js';
 import { type Runtime, resolveCustomer } from './runtime.js';
 import { applyStatus, EarlyStatuses, matchEcho, parseStatusUpdate, updateStatus } from './status.js';
 import type { Store } from './store.js';
-import { locateMessage, messageReader } from './timeline.js';
+import { conversationMessages, customerTimeline } from './timeline.js';
 import type { Desk, DeskOptions, IngestResult } from './types.js';
 import { handleWebhook } from './webhook.js';
 
@@ -184,8 +183,7 @@ export function assembleDesk(options: DeskOptions, store: Store): Desk {
     merge: (keepId, mergeId, opts) => mergeCustomers(rt, keepId, mergeId, opts?.reason ?? 'api'),
     unmerge: (mergeId) => unmergeCustomers(rt, mergeId),
     context: (query, opts) => buildContext(rt, query, opts),
-    timeline: (customerId, opts = {}) =>
-      paginate(messageReader(rt, { customerId }), opts, (around) => locateMessage(rt, around)),
+    timeline: (customerId, opts) => customerTimeline(rt, customerId, opts),
     customers: {
       get: async (id) => {
         const customer = await rt.store.getCustomer(id);
@@ -204,8 +202,7 @@ export function assembleDesk(options: DeskOptions, store: Store): Desk {
       },
       list: (query) => listConversations(rt, query),
       update: (id, patch, opts) => updateConversation(rt, id, patch, opts),
-      messages: (id, opts = {}) =>
-        paginate(messageReader(rt, { conversationId: id }), opts, (around) => locateMessage(rt, around)),
+      messages: (id, opts) => conversationMessages(rt, id, opts),
     },
     outbox: {
       flush: () => outbox.flush(),

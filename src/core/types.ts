@@ -110,34 +110,78 @@ export interface ConversationPatch {
   snoozedUntil?: string | null;
 }
 
-/** Paging options: `before`, `after` and `around` take an opaque cursor (or, for `around`, a message id). */
+/**
+ * Paging options of `desk.timeline` and `desk.conversations.messages`. Give at most one of `before`,
+ * `after` and `around`; with none, the first page holds the newest items.
+ *
+ * Items are ordered by time (`at`), then by id for items of the same millisecond. Pages are read
+ * from a position, not an offset, so messages that arrive while a history is paged never make a
+ * page repeat or skip an item: every item stored when paging started comes exactly once, in order,
+ * and an item stored since (a new message, or a late delivery whose provider time places it among
+ * older ones) comes, in its place, exactly when it lands beyond the last item read so far in the
+ * direction of paging. One that lands behind it is not shown: read again to see it.
+ *
+ * Cursors are opaque, URL-safe strings of at most 1 024 characters that name the listing they were
+ * issued for. A cursor that is not a string, was edited, truncated or made up, or was issued for
+ * another listing (another customer's timeline, another conversation, a conversation list, another
+ * desk's store) rejects the first page with a `ValidationError` naming the option, and pages
+ * nothing. A customer's timeline also takes the cursors of a customer id that stands for the same
+ * customer now (merged into it, or it into them). Cursors are tamper-evident, not secret: they hold
+ * the ids and the time of their position.
+ */
 export interface PageOptions {
-  /** Items per page. Default 50, at most 500. */
+  /**
+   * Items per page: an integer from 1 to 500, default 50. Anything else throws a `ValidationError`
+   * naming `limit` when the paginator is made.
+   */
   limit?: number;
-  /** Items older than this cursor, newest first. */
+  /** A cursor (a newest-first page's `nextCursor`): the items older than it, newest first. */
   before?: string;
-  /** Items newer than this cursor, oldest first. */
+  /**
+   * A cursor (an oldest-first page's `nextCursor`, or an `around` page's `previousCursor`): the items
+   * newer than it, oldest first. The empty string starts before the oldest item: `{ after: '' }`
+   * reads the whole history oldest first.
+   */
   after?: string;
-  /** A window centred on this cursor or message id (open a timeline at a search hit). */
+  /**
+   * A message id of this listing, or a cursor of it: the page around it (open a timeline at a search
+   * hit), newest first. It holds the message, older ones and up to half the limit (rounded down) newer
+   * ones; when one side runs short the other fills the page, so that it holds `limit` items when the
+   * listing has them. A message id that is not in this listing (unknown, another customer's, another
+   * conversation's) rejects with a `NotFoundError`; an empty string or one over 1 024 characters with
+   * a `ValidationError`.
+   */
   around?: string;
 }
 
 /** One page of results. */
 export interface Page<T> {
   items: T[];
-  /** More items further in this page's direction. */
+  /** Whether there were more items beyond this page, in its direction, when it was read. */
   hasNext: boolean;
-  /** Cursor to pass as `before` (or `after` for an `after` page) for the next page. */
+  /**
+   * Where this page ends: pass it as `before` (after a newest-first or `around` page) or `after` (after
+   * an oldest-first page) for the page that follows. Set on every page with items, the last one too
+   * (read from it later to get what arrived beyond it since), and on an empty page read from a cursor
+   * (that cursor); undefined on an empty first page.
+   */
   nextCursor: string | undefined;
-  /** For an `around` page: cursor to pass as `after` for the newer items beyond this page. */
+  /** For an `around` page with newer items beyond it: the cursor to pass as `after` for them. */
   previousCursor?: string | undefined;
-  /** The next page (an empty one when there is none). */
+  /**
+   * The page that follows, read now from `nextCursor`: after the last page, an empty page, or what
+   * arrived beyond it since. Without a `nextCursor`, an empty page.
+   */
   next(): Promise<Page<T>>;
 }
 
-/** A paged result: iterate it with `for await`, or take it page by page with `page()`. */
+/**
+ * A paged result: iterate it with `for await` (the first page, then `next()` while `hasNext`; an
+ * `around` paginator goes on to the older items), or take it page by page with `page()`. A bad cursor
+ * or an unknown customer, conversation or `around` message rejects `page()` and the iteration.
+ */
 export interface Paginator<T> extends AsyncIterable<T> {
-  /** The first page. */
+  /** The first page (read anew on every call). */
   page(): Promise<Page<T>>;
 }
 
@@ -234,16 +278,24 @@ export interface Desk {
 
   /**
    * The continuity payload of a customer, or of a conversation's customer (merged-away ids resolve to
-   * the survivor): identities, conversations, the newest `limit` (default 50) messages across every
-   * channel, channels used, last contact per channel and counts.
+   * the survivor): identities, every conversation, the newest `limit` messages across every channel
+   * (an integer from 0 to 500, default 50), channels used, last contact per channel and counts.
+   * @throws NotFoundError for an unknown customer or conversation, ValidationError naming `limit`.
    */
   context(
     query: { customerId: string } | { conversationId: string },
     options?: { limit?: number },
   ): Promise<DeskContext>;
   /**
-   * The customer's whole history across channels and conversations, newest first, paged by cursor.
-   * @throws NotFoundError (from the first page) for an unknown customer.
+   * The customer's whole history across channels and conversations, newest first, paged by cursor
+   * (see `PageOptions`: the order, the cursors, messages that arrive meanwhile). A merged-away id pages
+   * the survivor's timeline. The id is resolved on every page read: a timeline paged across a merge
+   * goes on with the survivor's messages older than the last one read (the merged customer's among
+   * them), and one paged across an unmerge with the customer's own messages only.
+   * @throws ValidationError at once for a bad `limit` or more than one of `before`, `after` and
+   *   `around`. The first page (or the iteration) rejects with a ValidationError naming the option for
+   *   a bad cursor, and a NotFoundError for an unknown customer or an `around` message not in this
+   *   timeline.
    */
   timeline(customerId: string, options?: PageOptions): Paginator<Message>;
 
@@ -263,7 +315,13 @@ export interface Desk {
   readonly conversations: {
     /** The conversation. @throws NotFoundError */
     get(id: string): Promise<Conversation>;
-    /** Conversations, newest first, optionally of one customer or in some statuses. */
+    /**
+     * Conversations, newest (last created) first, optionally of one customer (a merged-away id lists
+     * the survivor's, an unknown id lists none) or in some statuses. `limit` is an integer from 1 to 500
+     * (default 50); `before` takes a page's `nextCursor`, with the guarantees of `PageOptions`: a
+     * cursor of another listing (another customer's, every conversation's, a timeline's) or anything
+     * else is a ValidationError naming `before`.
+     */
     list(query?: {
       customerId?: string;
       status?: ConversationStatus[];
@@ -281,8 +339,11 @@ export interface Desk {
       options?: { expectedVersion?: number },
     ): Promise<Conversation>;
     /**
-     * One conversation's messages, newest first, paged by cursor.
-     * @throws NotFoundError (from the first page) for an unknown conversation.
+     * One conversation's messages, newest first, paged by cursor (see `PageOptions`).
+     * @throws ValidationError at once for a bad `limit` or more than one of `before`, `after` and
+     *   `around`. The first page (or the iteration) rejects with a ValidationError naming the option for
+     *   a bad cursor (one of another conversation too), and a NotFoundError for an unknown conversation
+     *   or an `around` message of another conversation.
      */
     messages(id: string, options?: PageOptions): Paginator<Message>;
   };

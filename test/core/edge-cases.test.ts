@@ -21,7 +21,7 @@ async function pageByCursor(
   limit: number,
 ): Promise<string[]> {
   const seen: string[] = [];
-  let cursor: string | undefined = direction === 'after' ? '0.0' : undefined;
+  let cursor: string | undefined = direction === 'after' ? '' : undefined; // '' after: from the oldest
   for (let i = 0; i < 50; i++) {
     const options = cursor === undefined ? { limit } : { limit, [direction]: cursor };
     const page = await desk.timeline(customerId, options).page();
@@ -420,7 +420,7 @@ describe('paging edge cases', () => {
     expect(page.items).toHaveLength(1);
     expect(await page.next()).toMatchObject({ items: [], hasNext: false });
     expect(reads.getConversation).toBe(0); // a page with messages proves the conversation exists
-    const past = await desk.conversations.messages(conversation.id, { before: '0.0' }).page();
+    const past = await desk.conversations.messages(conversation.id, { before: page.nextCursor! }).page();
     expect(past.items).toEqual([]);
   });
 

@@ -122,6 +122,18 @@ function insertById(list: ConversationSlot[], slot: ConversationSlot, id: string
   list.splice(i, 0, slot);
 }
 
+/** How many slots of a list kept by ascending id have an id below `id` (binary search). */
+function countBelow(list: readonly ConversationSlot[], id: string): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid]!.record!.id < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 function removeSlot(list: ConversationSlot[], slot: ConversationSlot): void {
   const i = list.indexOf(slot);
   if (i >= 0) list.splice(i, 1);
@@ -362,12 +374,15 @@ export class MemoryState {
       insertSorted(customer.messages, record);
       return;
     }
-    if (previous.conversationId === record.conversationId) replaceSorted(conversation.messages, record);
+    // A message whose time changed moves to its new place in the lists, as one moving to another list does.
+    const moved = previous.at !== record.at;
+    if (previous.conversationId === record.conversationId && !moved)
+      replaceSorted(conversation.messages, record);
     else {
       removeSorted(this.conversationSlot(previous.conversationId).messages, previous);
       insertSorted(conversation.messages, record);
     }
-    if (previous.customerId === record.customerId) replaceSorted(customer.messages, record);
+    if (previous.customerId === record.customerId && !moved) replaceSorted(customer.messages, record);
     else {
       removeSorted(this.customerSlot(previous.customerId).messages, previous);
       insertSorted(customer.messages, record);
@@ -425,9 +440,10 @@ export class MemoryState {
         ? this.allConversations
         : (this.customerSlots.get(query.customerId)?.conversations ?? []);
     const out: Conversation[] = [];
-    for (let i = slots.length - 1; i >= 0 && out.length < query.limit; i--) {
+    // Start below `beforeId` at once: paging every conversation by id costs each page its own size.
+    const start = query.beforeId === undefined ? slots.length : countBelow(slots, query.beforeId);
+    for (let i = start - 1; i >= 0 && out.length < query.limit; i--) {
       const conversation = slots[i]!.record!;
-      if (query.beforeId !== undefined && conversation.id >= query.beforeId) continue;
       if (query.brandId !== undefined && conversation.brandId !== query.brandId) continue;
       if (query.status && !query.status.includes(conversation.status)) continue;
       out.push(conversation);
