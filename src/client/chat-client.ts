@@ -8,7 +8,7 @@ import { createHistoryCache } from './history-cache.js';
 import { openLive } from './live.js';
 import { createOutbox, type OutboxEntry } from './outbox.js';
 import type { SseEvent } from './sse.js';
-import { indexedDbStorage, storedVisitorId } from './storage.js';
+import { forgetVisitorId, indexedDbStorage, storedVisitorId } from './storage.js';
 import { createTransport, isOnline } from './transport.js';
 import type { ChatEvents, ChatMessage, ChatStorage, ConnectionState, HistoryPage } from './types.js';
 
@@ -23,8 +23,10 @@ export interface ChatClientOptions {
   /** A fetch implementation. Default `globalThis.fetch`. */
   fetch?: typeof fetch;
   /**
-   * The visitor id. Default: the one kept in localStorage (`threadline.visitor`), made once, and
-   * made anew when `identityToken` is for another user than the one it signed in as.
+   * The visitor id. Default: one kept in localStorage, made once: the anonymous visitor's without
+   * `identityToken`, the signed-in user's with it (a login makes the anonymous visitor the user's;
+   * a token for another user starts a new one). It is a credential: an anonymous visitor's id
+   * reads its chat, so one you pass must be as unguessable as a random UUID.
    */
   visitorId?: string;
   /** Reconnect and outbox retry pacing. Default 500 ms doubling to 30 s, with jitter. */
@@ -68,6 +70,13 @@ export interface ChatClient {
   flush(): Promise<void>;
   /** Stops live updates and retries. */
   close(): void;
+  /**
+   * Logs the visitor out of chat on this browser: closes the client, erases its outbox (unsent
+   * messages are dropped) and history cache, and forgets its visitor id, so the next client starts
+   * a new anonymous visitor. Call it when the user logs out of your site, before the next person
+   * may use the browser. The `<threadline-chat>` element calls it when its `token` is removed.
+   */
+  forget(): Promise<void>;
 }
 
 /** The server's limits: characters of a text (UTF-16 units, as `length` counts), parts of a message. */
@@ -136,10 +145,19 @@ const pendingMessage = (entry: OutboxEntry): ChatMessage => ({
 export function createChatClient(options: ChatClientOptions): ChatClient {
   if (typeof options?.endpoint !== 'string' || !options.endpoint)
     throw new ValidationError('chat client options', [{ path: ['endpoint'], message: 'expected a URL' }]);
-  const visitorId = options.visitorId ?? storedVisitorId(options.identityToken);
-  const storage = options.storage ?? indexedDbStorage();
-  const scope = `${options.endpoint}|${visitorId}`;
   const events = createEmitter<ChatEvents>();
+  const stored = options.visitorId ? { id: options.visitorId } : storedVisitorId(options.identityToken);
+  const visitorId = stored.id;
+  const storage = options.storage ?? indexedDbStorage();
+  /** Erases a visitor's outbox and history cache (another user signed in, or a logout). */
+  const erase = (id: string) =>
+    Promise.all(
+      ['outbox', 'history'].map((kind) =>
+        storage.update(`${kind}:${options.endpoint}|${id}`, () => undefined),
+      ),
+    );
+  if (stored.forget) void erase(stored.forget).catch((error) => events.emit('error', error));
+  const scope = `${options.endpoint}|${visitorId}`;
   const report = (error: Error) => events.emit('error', error);
   const cache = createHistoryCache(storage, `history:${scope}`, report);
   const transport = createTransport({ ...options, visitorId });
@@ -231,6 +249,12 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   win?.addEventListener('online', onOnline);
   win?.addEventListener('offline', onOffline);
   void outbox.flush();
+  const close = () => {
+    live.close();
+    outbox.close();
+    win?.removeEventListener('online', onOnline);
+    win?.removeEventListener('offline', onOffline);
+  };
 
   return {
     visitorId,
@@ -265,11 +289,11 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     typing: (isTyping) => transport.signal('typing', { typing: isTyping }),
     markRead: (messageId) => transport.signal('read', { messageId }),
     flush: () => outbox.flush(),
-    close() {
-      live.close();
-      outbox.close();
-      win?.removeEventListener('online', onOnline);
-      win?.removeEventListener('offline', onOffline);
+    close,
+    async forget() {
+      close();
+      forgetVisitorId(visitorId);
+      await erase(visitorId);
     },
   };
 }

@@ -32,9 +32,15 @@ export function memoryStorage(): ChatStorage {
   };
 }
 
+/** The anonymous visitor's id. */
 const VISITOR_KEY = 'threadline.visitor';
-/** The `sub` of the identity token the stored visitor id signed in with. */
-const SUBJECT_KEY = 'threadline.visitor.sub';
+/** `{ sub, id }`: the visitor id an identity token signed in, and the token's `sub`. */
+const USER_KEY = 'threadline.visitor.user';
+
+interface SignedIn {
+  sub: string;
+  id: string;
+}
 
 /** The `sub` claim of an identity token, read without checking it (the server does); undefined when unreadable. */
 function subjectOf(token: string | undefined): string | undefined {
@@ -48,28 +54,47 @@ function subjectOf(token: string | undefined): string | undefined {
   }
 }
 
+const signedIn = (): SignedIn | null => JSON.parse(localStorage.getItem(USER_KEY) ?? 'null');
+
 /**
- * The visitor id kept in localStorage (`threadline.visitor`), made once; a fresh one when storage is
- * unavailable. After a login the id acts as that user's customer, so a token for another user (a
- * `sub` other than the one it signed in with) starts a new visitor: reusing the id would make the
- * server merge the two users' customers.
+ * The visitor id kept in localStorage for a page with this identity token (or none), and the id of
+ * a visitor to forget, whose outbox and cache the caller erases. A fresh id when storage is
+ * unavailable.
+ *
+ * Threat: after a login the visitor id acts as the user's customer, whose history spans every
+ * channel. So the anonymous visitor (`threadline.visitor`) and the signed-in one
+ * (`threadline.visitor.user`, kept with the token's `sub`) are kept apart: a page without a token
+ * never uses, nor shows the cache of, the signed-in visitor (a logged-out user's chat stays hidden
+ * from the next person at the computer). A login makes the anonymous visitor the user's (its chat
+ * goes on as theirs); a token for another user replaces the signed-in visitor and forgets the old
+ * one (reusing it would make the server merge the two users' customers).
  */
-export function storedVisitorId(identityToken?: string): string {
+export function storedVisitorId(identityToken?: string): { id: string; forget?: string } {
   try {
-    const subject = subjectOf(identityToken);
-    const known = localStorage.getItem(VISITOR_KEY);
-    const signedInAs = localStorage.getItem(SUBJECT_KEY);
-    if (known && (subject === undefined || signedInAs === null || signedInAs === subject)) {
-      if (subject !== undefined && signedInAs === null) localStorage.setItem(SUBJECT_KEY, subject);
-      return known;
+    const sub = subjectOf(identityToken);
+    const user = signedIn();
+    const anonymous = localStorage.getItem(VISITOR_KEY);
+    if (sub === undefined || user?.sub === sub) {
+      const id = (sub === undefined ? anonymous : user?.id) || crypto.randomUUID();
+      if (sub === undefined) localStorage.setItem(VISITOR_KEY, id);
+      return { id };
     }
-    const made = crypto.randomUUID();
-    localStorage.setItem(VISITOR_KEY, made);
-    if (subject === undefined) localStorage.removeItem(SUBJECT_KEY);
-    else localStorage.setItem(SUBJECT_KEY, subject);
-    return made;
+    const id = anonymous || crypto.randomUUID();
+    localStorage.setItem(USER_KEY, JSON.stringify({ sub, id }));
+    localStorage.removeItem(VISITOR_KEY);
+    return user ? { id, forget: user.id } : { id };
   } catch {
     // No localStorage (Node, sandboxed iframes, some private modes): an id for this page only.
-    return crypto.randomUUID();
+    return { id: crypto.randomUUID() };
+  }
+}
+
+/** Removes `id` from localStorage, as the anonymous or the signed-in visitor (a logout). */
+export function forgetVisitorId(id: string): void {
+  try {
+    if (localStorage.getItem(VISITOR_KEY) === id) localStorage.removeItem(VISITOR_KEY);
+    if (signedIn()?.id === id) localStorage.removeItem(USER_KEY);
+  } catch {
+    // No localStorage: nothing was kept.
   }
 }

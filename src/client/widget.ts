@@ -67,6 +67,11 @@ function createElementClass(options: ChatWidgetOptions) {
       if (name === 'open') this.#setOpen(value !== null);
       else if (name === 'heading' || name === 'title') this.#renderHeading();
       else if (this.isConnected) {
+        // The token removed: the user logged out. Forget their chat on this browser (its cache
+        // and visitor id), so whoever uses it next cannot see it.
+        if (name === 'token' && value === null) {
+          this.client?.forget().catch((error: Error) => console.warn('threadline-chat:', error.message));
+        }
         this.#stop();
         this.#start();
       }
@@ -332,8 +337,10 @@ function createElementClass(options: ChatWidgetOptions) {
  * Importing this module defines nothing: call it once in the page's script.
  *
  * Attributes: `endpoint` (default `/chat`), `token` (an identity token signed by the host's
- * server), `heading` (panel title; `title` is read too, but also shows as a native tooltip),
- * `open` (the panel is open). Theme it with CSS custom properties (`--threadline-accent`,
+ * server; removing it logs the visitor out of chat: see `ChatClient.forget`), `heading` (panel
+ * title; `title` is read too, but also shows as a native tooltip), `open` (the panel is open).
+ * Everything a message carries is shown as text; only `http(s)` URLs become links, opened with
+ * `rel="noopener noreferrer"`. Theme it with CSS custom properties (`--threadline-accent`,
  * `--threadline-font`, `--threadline-radius`, ...; see docs/web-chat.md).
  * @example
  * defineChatWidget();

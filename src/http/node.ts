@@ -8,10 +8,14 @@ import {
   type WebhookAnswer,
   type WebhookInput,
 } from '../core/webhook.js';
+import { rememberAddress } from './address.js';
 import { type FetchHandler, type WebhookRoute, webhookRouteOf } from './handler.js';
 
-/** An incoming request as Express hands it over: `originalUrl` and a body a body parser may have read. */
-export type NodeRequest = IncomingMessage & { originalUrl?: string; body?: unknown };
+/**
+ * An incoming request as Express hands it over: `originalUrl`, a body a body parser may have read,
+ * and `ip` (the client's address as the app's `trust proxy` setting reads it).
+ */
+export type NodeRequest = IncomingMessage & { originalUrl?: string; body?: unknown; ip?: string };
 
 /** A `node:http` request listener that is also an Express middleware (`next` receives unexpected errors). */
 export type NodeListener = (req: NodeRequest, res: ServerResponse, next?: (error?: unknown) => void) => void;
@@ -369,6 +373,8 @@ async function serve(
     res.end(refused);
     return;
   }
+  // For per-address limits: the socket's address, or Express's `req.ip` (the host's proxy trust).
+  rememberAddress(built.request, req.ip ?? req.socket?.remoteAddress);
   try {
     await writeResponse(res, await handler(built.request));
   } finally {

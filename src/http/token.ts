@@ -19,6 +19,12 @@ export interface IdentityClaims {
   exp: number;
   /** Not before, in epoch **seconds**: the token is refused until then. */
   nbf?: number;
+  /**
+   * The brand the token is for (the web-chat handler's `brand`). A handler of another brand refuses
+   * it. Set it when one secret signs tokens for several brands whose user ids are not the same
+   * people; a token without it is taken by every handler that shares the secret.
+   */
+  brand?: string;
 }
 
 const Claims = z.object({
@@ -27,6 +33,7 @@ const Claims = z.object({
   name: z.string().trim().min(1).max(256).optional(),
   exp: z.number().finite().positive(),
   nbf: z.number().finite().nonnegative().optional(),
+  brand: z.string().min(1).max(128).optional(),
 });
 
 /**
@@ -73,13 +80,14 @@ function checkSecret(secret: string): void {
 function parseClaims(input: unknown): IdentityClaims {
   const checked = Claims.safeParse(input);
   if (!checked.success) throw ValidationError.fromZod('identity token payload', checked.error);
-  const { sub, email, name, exp, nbf } = checked.data;
+  const { sub, email, name, exp, nbf, brand } = checked.data;
   return {
     sub,
     ...(email === undefined ? {} : { email }),
     ...(name === undefined ? {} : { name }),
     exp,
     ...(nbf === undefined ? {} : { nbf }),
+    ...(brand === undefined ? {} : { brand }),
   };
 }
 
@@ -113,8 +121,8 @@ async function signatureOf(body: string, secret: string): Promise<string> {
  * `base64url(JSON payload) + "." + base64url(HMAC-SHA256(secret, first part))`. Hand the token to
  * the page; the web-chat client sends it as `Authorization: Bearer <token>`.
  *
- * @param payload `{ sub, email?, name?, exp, nbf? }`, `exp` and `nbf` in epoch **seconds** (keep
- *   `exp` short: minutes to hours).
+ * @param payload `{ sub, email?, name?, exp, nbf?, brand? }`, `exp` and `nbf` in epoch **seconds**
+ *   (keep `exp` short: minutes to hours); `brand` binds the token to one brand's handler.
  * @param secret The `identitySecret` the web-chat handler is configured with (at least 16 characters).
  * @param options.now Current time in epoch milliseconds, to check the times against. Default `Date.now()`.
  * @throws ValidationError naming the field when the payload or secret is malformed: among others an
@@ -164,17 +172,20 @@ function decodePayload(body: string): unknown {
 /**
  * Verifies an identity token made by {@link signIdentityToken}: the HMAC (constant-time compare),
  * then the payload fields, then the times: `exp` (refused from that second on) and `nbf` (refused
- * before it), with no clock tolerance for either. Returns the claims.
+ * before it), with no clock tolerance for either, then the brand. Returns the claims.
  *
  * @param options.now Current time in epoch **milliseconds**. Default `Date.now()`.
+ * @param options.brand The brand verifying: a token whose `brand` claim names another is refused
+ *   (a token without the claim is not). The web-chat handler passes its own `brand`.
  * @throws SignatureError when the token is missing, malformed, unsigned, tampered with, expired or
- *   not valid yet, or when its `exp` or `nbf` is more than 10 years ahead (given in milliseconds).
+ *   not valid yet, when its `exp` or `nbf` is more than 10 years ahead (given in milliseconds), or
+ *   when it is for another brand.
  * @throws ValidationError naming the field when a correctly signed payload is malformed.
  */
 export async function verifyIdentityToken(
   token: string,
   secret: string,
-  options: { now?: number } = {},
+  options: { now?: number; brand?: string } = {},
 ): Promise<IdentityClaims> {
   checkSecret(secret);
   const [body, signature] = splitToken(token);
@@ -193,6 +204,13 @@ export async function verifyIdentityToken(
   if (claims.nbf !== undefined && claims.nbf * 1000 > now) {
     const ahead = Math.ceil((claims.nbf * 1000 - now) / 1000);
     throw new SignatureError(`identity token: not valid yet (nbf is ${ahead} s ahead)`);
+  }
+  // Threat: one secret shared by several brands made a user id of one brand log in as the same id
+  // of another, whose user may be someone else.
+  if (options.brand !== undefined && claims.brand !== undefined && claims.brand !== options.brand) {
+    throw new SignatureError(
+      `identity token: for brand ${JSON.stringify(claims.brand)}, not ${JSON.stringify(options.brand)}`,
+    );
   }
   return claims;
 }

@@ -23,11 +23,34 @@ export function claimedIdentities(claims: IdentityClaims): IdentityInput[] {
   return identities;
 }
 
+/** The verified `external` identities (host user ids, proven by identity tokens) the customer holds. */
+function usersOf(customer: Customer) {
+  return customer.identities.filter((identity) => identity.kind === 'external' && identity.verified);
+}
+
+/**
+ * Whether the customer is a host user's: it holds a verified `external` identity (an identity
+ * token signed it in). Its history is then that user's on every channel, so only a request with
+ * that user's token may read it.
+ */
+export function isSignedIn(customer: Customer): boolean {
+  return usersOf(customer).length > 0;
+}
+
 /** Whether the customer holds verified `external` identities (host user ids), none of them `sub`. */
 function signedInAsAnother(customer: Customer, sub: string): boolean {
-  const users = customer.identities.filter((identity) => identity.kind === 'external' && identity.verified);
+  const users = usersOf(customer);
   const value = normalizeIdentityValue('external', sub);
   return users.length > 0 && !users.some((identity) => identity.value === value);
+}
+
+/** The 401 of a request without a token from a visitor that signed in. */
+export function tokenRequired(): HttpRefusal {
+  return new HttpRefusal(
+    401,
+    'UNAUTHORIZED',
+    'This visitor is signed in: send its identity token (a logged-out browser starts a new visitor id).',
+  );
 }
 
 /**
@@ -54,11 +77,32 @@ export class VisitorIdentities {
       );
     }
     try {
-      return { id, token, claims: await verifyIdentityToken(token, secret, { now: this.settings.clock() }) };
+      return {
+        id,
+        token,
+        claims: await verifyIdentityToken(token, secret, {
+          now: this.settings.clock(),
+          brand: this.settings.brand,
+        }),
+      };
     } catch (error) {
       if (!isThreadlineError(error)) throw error;
       throw new HttpRefusal(401, 'UNAUTHORIZED', error.message);
     }
+  }
+
+  /**
+   * Refuses (401) a request without a token from a visitor whose customer is signed in.
+   *
+   * Threat: the visitor id is a bearer credential the browser keeps in localStorage. Once a token
+   * has signed it in, it reads the user's whole timeline (email, SMS, WhatsApp...). Without this
+   * check the id alone kept that power after the token expired or the user logged out: the next
+   * person on a shared computer, or anyone who learned the id, read the user's history.
+   */
+  async authorize(visitor: Visitor): Promise<void> {
+    if (visitor.claims !== undefined) return;
+    const customer = await this.customerOf(visitor.id);
+    if (customer && isSignedIn(customer)) throw tokenRequired();
   }
 
   /** The live customer behind the visitor's web-chat identity, if the visitor has one yet. */

@@ -45,6 +45,9 @@ const REQUESTS_PER_MESSAGE = 5;
 interface HandlerState extends RouteContext {
   messageBuckets: TokenBuckets;
   requestBuckets: TokenBuckets;
+  /** The same limits per client address, `visitorsPerAddress` times larger. */
+  addressMessageBuckets: TokenBuckets;
+  addressRequestBuckets: TokenBuckets;
   tail: EventTail;
   streams: Set<VisitorStream>;
   typingListeners: Set<(signal: VisitorTyping) => void>;
@@ -67,6 +70,8 @@ function notify<T>(listener: (value: T) => void, value: T, logger: Pick<Logger, 
 
 function createState(desk: Desk, settings: WebChatSettings): HandlerState {
   const { capacity, refillPerSec } = settings.rateLimit;
+  const share = settings.visitorsPerAddress;
+  const requests = REQUESTS_PER_MESSAGE;
   const typingListeners = new Set<(signal: VisitorTyping) => void>();
   const logger = desk.logger ?? console;
   return {
@@ -79,9 +84,11 @@ function createState(desk: Desk, settings: WebChatSettings): HandlerState {
     },
     typingListeners,
     messageBuckets: new TokenBuckets(capacity, refillPerSec, settings.clock),
-    requestBuckets: new TokenBuckets(
-      capacity * REQUESTS_PER_MESSAGE,
-      refillPerSec * REQUESTS_PER_MESSAGE,
+    requestBuckets: new TokenBuckets(capacity * requests, refillPerSec * requests, settings.clock),
+    addressMessageBuckets: new TokenBuckets(capacity * share, refillPerSec * share, settings.clock),
+    addressRequestBuckets: new TokenBuckets(
+      capacity * requests * share,
+      refillPerSec * requests * share,
       settings.clock,
     ),
     tail: new EventTail(desk),
@@ -97,10 +104,16 @@ function createState(desk: Desk, settings: WebChatSettings): HandlerState {
  * docs/web-chat-server.md for the wire protocol). Register the `webchat()` adapter on the desk so
  * agents' replies are delivered (and can be marked read).
  *
- * Options (all optional): `basePath` (`/chat`), `channel` (`webchat`), `identitySecret`, `cors`,
- * `rateLimit` (`{ capacity: 20, refillPerSec: 2 }`), `maxBodyBytes` (512 KiB: room for the longest
- * text, 65 536 characters, even JSON-escaped), `emailFallback`, `keepAliveMs` (15 000),
- * `maxStreamsPerVisitor` (5), `brand` (`default`), `clock`.
+ * Options (all optional): `basePath` (`/chat`), `channel` (`webchat`), `identitySecret`, `cors`
+ * (`'*'` only without `credentials`), `rateLimit` (`{ capacity: 20, refillPerSec: 2 }`),
+ * `maxBodyBytes` (512 KiB: room for the longest text, 65 536 characters, even JSON-escaped),
+ * `emailFallback`, `keepAliveMs` (15 000), `maxStreamsPerVisitor` (5), `brand` (`default`),
+ * `clientAddress` (the connection's address from `toNodeListener`; headers only if you read them),
+ * `visitorsPerAddress` (20: one address's limits are that many visitors'), `clock`.
+ *
+ * Security: a visitor id that an identity token signed in is refused (401) without that user's
+ * token, and its tokenless event streams end; a stream opened with a token ends when it expires.
+ * Every answer carries `X-Content-Type-Options: nosniff` and `Cache-Control: no-store`.
  *
  * The handler answers its four endpoints (and 404 for other paths under a `basePath` of its own);
  * for any other request it returns `undefined`, so it chains with other handlers, also with
@@ -133,6 +146,7 @@ export function createWebChatHandler(desk: Desk, options: WebChatOptions = {}): 
     )) {
       response.headers.set(name, value);
     }
+    secureHeaders(response.headers);
     return response;
   };
   return Object.assign(handler, {
@@ -146,6 +160,29 @@ export function createWebChatHandler(desk: Desk, options: WebChatOptions = {}): 
     agentTyping: (conversationId: string, typing: boolean, author: Author = { type: 'agent' }) =>
       agentTyping(state, conversationId, typing, author),
   });
+}
+
+/**
+ * Headers on every web-chat answer, refusals included. The bodies carry what visitors and agents
+ * wrote: `nosniff` keeps a browser from reading a JSON answer as HTML or script, and `no-store`
+ * keeps a history or an error from being cached by the browser or a shared proxy.
+ */
+function secureHeaders(headers: Headers): void {
+  headers.set('x-content-type-options', 'nosniff');
+  if (!headers.has('cache-control')) headers.set('cache-control', 'no-store');
+}
+
+/**
+ * Takes a request token (and for a sent message, a message token) from the visitor's buckets and
+ * from its address's. Threat: visitor ids are made up by clients, so a client that names a new one
+ * per request is limited only by its address.
+ */
+function takeTokens(state: HandlerState, visitorId: string, address: string | undefined, sends: boolean) {
+  if (address !== undefined) state.addressRequestBuckets.take(address, 'requests from this address');
+  state.requestBuckets.take(visitorId, 'requests');
+  if (!sends) return;
+  if (address !== undefined) state.addressMessageBuckets.take(address, 'messages from this address');
+  state.messageBuckets.take(visitorId, 'messages');
 }
 
 function closeAll(state: HandlerState): void {
@@ -185,14 +222,22 @@ async function respond(state: HandlerState, request: Request, url: URL, endpoint
     );
   }
   const visitorId = visitorIdOf(request, url, endpoint);
-  state.requestBuckets.take(visitorId, 'requests');
+  const address = state.settings.clientAddress(request);
+  takeTokens(state, visitorId, address, endpoint === 'messages' && method === 'POST');
   const visitor = await state.identities.verify(visitorId, bearerTokenOf(request, url, endpoint));
-  if (endpoint === 'messages' && method === 'POST') state.messageBuckets.take(visitorId, 'messages');
+  await state.identities.authorize(visitor);
   await state.identities.apply(visitor);
-  return route(state, request, url, endpoint, visitor);
+  return route(state, request, url, endpoint, visitor, address);
 }
 
-function route(state: HandlerState, request: Request, url: URL, endpoint: Endpoint, visitor: Visitor) {
+function route(
+  state: HandlerState,
+  request: Request,
+  url: URL,
+  endpoint: Endpoint,
+  visitor: Visitor,
+  address: string | undefined,
+) {
   if (endpoint === 'messages') {
     return request.method.toUpperCase() === 'POST'
       ? postMessage(state, visitor, request)
@@ -200,7 +245,28 @@ function route(state: HandlerState, request: Request, url: URL, endpoint: Endpoi
   }
   if (endpoint === 'typing') return postTyping(state, visitor, request);
   if (endpoint === 'read') return postRead(state, visitor, request);
-  return openStream(state, request, url, visitor);
+  return openStream(state, request, url, visitor, address);
+}
+
+/** A 429 for an event stream over a limit, or undefined (per visitor, and per address: resource exhaustion). */
+function streamLimit(state: HandlerState, visitorId: string, address: string | undefined) {
+  const { maxStreamsPerVisitor, visitorsPerAddress } = state.settings;
+  let ofVisitor = 0;
+  let ofAddress = 0;
+  for (const stream of state.streams) {
+    if (stream.visitorId === visitorId) ofVisitor++;
+    if (address !== undefined && stream.visitor.address === address) ofAddress++;
+  }
+  const what =
+    ofVisitor >= maxStreamsPerVisitor
+      ? 'this visitor'
+      : ofAddress >= maxStreamsPerVisitor * visitorsPerAddress
+        ? 'this address'
+        : undefined;
+  if (what === undefined) return undefined;
+  return jsonError(429, 'RATE_LIMITED', `Too many open event streams for ${what}.`, {
+    headers: { 'retry-after': '5' },
+  });
 }
 
 async function openStream(
@@ -208,26 +274,27 @@ async function openStream(
   request: Request,
   url: URL,
   visitor: Visitor,
+  address: string | undefined,
 ): Promise<Response> {
   const lastEventId =
     request.headers.get('last-event-id') ?? url.searchParams.get('lastEventId') ?? undefined;
   if (lastEventId !== undefined && (lastEventId.length === 0 || lastEventId.length > 256)) {
     throw invalid('lastEventId', 'not an event id this server sent');
   }
-  const open = [...state.streams].filter((stream) => stream.visitorId === visitor.id).length;
-  if (open >= state.settings.maxStreamsPerVisitor) {
-    return jsonError(429, 'RATE_LIMITED', 'Too many open event streams for this visitor.', {
-      headers: { 'retry-after': '5' },
-    });
-  }
+  const refused = streamLimit(state, visitor.id, address);
+  if (refused) return refused;
   const context = {
     desk: state.desk,
     brand: state.settings.brand,
     tail: state.tail,
     keepAliveMs: state.settings.keepAliveMs,
     customerOf: (id: string) => state.identities.customerOf(id),
+    clock: state.settings.clock,
   };
-  const stream = new VisitorStream(context, visitor.id, () => state.streams.delete(stream));
+  const expiresAt = visitor.claims === undefined ? undefined : visitor.claims.exp * 1000;
+  const stream = new VisitorStream(context, { id: visitor.id, address, expiresAt }, () =>
+    state.streams.delete(stream),
+  );
   state.streams.add(stream);
   if (request.signal.aborted) stream.close();
   request.signal.addEventListener('abort', () => stream.close(), { once: true });

@@ -1,11 +1,16 @@
 import * as z from 'zod';
 import { ValidationError } from '../../model/errors.js';
+import { connectionAddress } from '../address.js';
 
 /** CORS settings of the web-chat endpoints. */
 export interface WebChatCors {
   /** Allowed page origins (`https://shop.example.com`), or `'*'` for any. */
   origins: string[] | '*';
-  /** Allow credentials (cookies); the matching origin is echoed instead of `*`. Default false. */
+  /**
+   * Allow credentials (cookies); the matching origin is echoed instead of `*`. Default false. Only
+   * with a list of `origins`: `'*'` with credentials is refused, as it would let every site send
+   * the user's cookies and read the answers. The endpoints themselves read no cookies.
+   */
   credentials?: boolean;
 }
 
@@ -52,6 +57,22 @@ export interface WebChatOptions {
   maxStreamsPerVisitor?: number;
   /** Brand of the visitors' customers. Default: the desk's `brand`. */
   brand?: string;
+  /**
+   * The client's address, for the per-address limits (see `visitorsPerAddress`). Default: the
+   * connection's address as `toNodeListener` saw it (with Express, `req.ip`, which follows the
+   * app's `trust proxy` setting); none for requests from other adapters. Headers such as
+   * `X-Forwarded-For` are read only if this function reads them: do so only behind a proxy that
+   * sets them (`(request) => request.headers.get('cf-connecting-ip') ?? undefined`). Return
+   * undefined to skip the per-address limits for a request.
+   */
+  clientAddress?: (request: Request) => string | undefined;
+  /**
+   * How many visitors' worth of traffic one address may make: its own message and request
+   * buckets are this many times the visitor's, and it may hold this many times
+   * `maxStreamsPerVisitor` event streams (100 by default). Visitor ids are chosen by the client,
+   * so without this a client makes up a new id per request and is never limited. Default 20.
+   */
+  visitorsPerAddress?: number;
   /** Epoch-ms clock (token expiry, rate limits). Default `Date.now`. */
   clock?: () => number;
 }
@@ -69,6 +90,8 @@ export interface WebChatSettings {
   keepAliveMs: number;
   maxStreamsPerVisitor: number;
   brand: string;
+  clientAddress: (request: Request) => string | undefined;
+  visitorsPerAddress: number;
   clock: () => number;
 }
 
@@ -92,6 +115,11 @@ const Schema = z.object({
       origins: z.union([z.literal('*'), z.array(z.string().min(1))]),
       credentials: z.boolean().optional(),
     })
+    // Threat: any site could send the user's cookies and read the answers.
+    .refine((cors) => !(cors.origins === '*' && cors.credentials), {
+      message: "credentials need a list of origins, not '*'",
+      path: ['credentials'],
+    })
     .optional(),
   rateLimit: z.object({ capacity: z.number().int().min(1), refillPerSec: positive }).optional(),
   maxBodyBytes: z.number().int().min(256).optional(),
@@ -109,6 +137,7 @@ const Schema = z.object({
   keepAliveMs: z.number().int().min(10).optional(),
   maxStreamsPerVisitor: z.number().int().min(1).optional(),
   brand: z.string().min(1).max(128).optional(),
+  visitorsPerAddress: z.number().int().min(1).optional(),
 });
 
 /**
@@ -116,9 +145,14 @@ const Schema = z.object({
  * @throws ValidationError naming the option.
  */
 export function resolveOptions(options: WebChatOptions): WebChatSettings {
-  const { clock, ...rest } = options;
+  const { clock, clientAddress, ...rest } = options;
   const checked = Schema.safeParse(rest);
   if (!checked.success) throw ValidationError.fromZod('web-chat options', checked.error);
+  if (clientAddress !== undefined && typeof clientAddress !== 'function') {
+    throw new ValidationError('web-chat options', [
+      { path: ['clientAddress'], message: 'expected a function of the request' },
+    ]);
+  }
   const fallback = options.emailFallback;
   return {
     basePath: (options.basePath ?? '/chat').replace(/\/+$/, ''),
@@ -137,6 +171,8 @@ export function resolveOptions(options: WebChatOptions): WebChatSettings {
     keepAliveMs: options.keepAliveMs ?? 15_000,
     maxStreamsPerVisitor: options.maxStreamsPerVisitor ?? 5,
     brand: options.brand ?? 'default',
+    clientAddress: clientAddress ?? connectionAddress,
+    visitorsPerAddress: options.visitorsPerAddress ?? 20,
     clock: clock ?? Date.now,
   };
 }

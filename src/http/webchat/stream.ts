@@ -1,12 +1,22 @@
 import type { Desk } from '../../core/types.js';
 import type { LoggedEvent } from '../../model/events.js';
 import type { Author, Customer, Message } from '../../model/records.js';
+import { isSignedIn, tokenRequired } from './identity.js';
 import type { EventTail } from './tail.js';
 
 const encoder = new TextEncoder();
 /** Chunks a slow client may have queued before its stream is ended (it reconnects and resumes). */
 const MAX_QUEUED = 1000;
 const REPLAY_PAGE = 500;
+/**
+ * Events a resume replays at most (the memory and file stores keep this many by default). Threat:
+ * any client may send `Last-Event-ID: 0`, and each stream would read the whole event log (with a
+ * store that keeps years of it, per request). A client further behind misses the rest of the
+ * replay and catches up from history, as `threadline/client` does after every reconnect.
+ */
+const MAX_REPLAY = 10_000;
+/** The longest delay `setTimeout` takes (about 24.8 days); a longer one fires at once. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 /** What an event stream needs from its handler. */
 export interface StreamContext {
@@ -17,6 +27,17 @@ export interface StreamContext {
   keepAliveMs: number;
   /** The visitor's live customer now, if any. */
   customerOf(visitorId: string): Promise<Customer | undefined>;
+  /** Epoch-ms clock, for the token's expiry. */
+  clock(): number;
+}
+
+/** Who opened a stream. */
+export interface StreamVisitor {
+  id: string;
+  /** The client's address (per-address stream limit), when known. */
+  address: string | undefined;
+  /** When the visitor's identity token expires, in epoch ms; undefined for a stream opened without one. */
+  expiresAt: number | undefined;
 }
 
 function hasVisitor(customer: Customer, visitorId: string, brand: string): boolean {
@@ -43,12 +64,14 @@ export class VisitorStream {
   private closed = false;
   /** The readable side, for the Response. */
   readonly body: ReadableStream<Uint8Array>;
+  readonly visitorId: string;
 
   constructor(
     private readonly ctx: StreamContext,
-    readonly visitorId: string,
+    readonly visitor: StreamVisitor,
     onClose: () => void,
   ) {
+    this.visitorId = visitor.id;
     this.cleanup.push(onClose);
     this.body = new ReadableStream<Uint8Array>({
       start: (controller) => {
@@ -72,7 +95,10 @@ export class VisitorStream {
     // Resolved after subscribing: a customer created in between is seen here or in the buffer.
     const customer = await this.ctx.customerOf(this.visitorId);
     if (this.closed) return;
+    // Signed in since the request was authorized: without the token, the stream must not open.
+    if (this.visitor.expiresAt === undefined && customer && isSignedIn(customer)) throw tokenRequired();
     if (customer) this.ids.add(customer.id);
+    if (this.visitor.expiresAt !== undefined) this.expireAt(this.visitor.expiresAt);
     const timer = setInterval(() => this.write(': keepalive\n\n'), this.ctx.keepAliveMs);
     (timer as { unref?: () => void }).unref?.();
     this.cleanup.push(() => clearInterval(timer));
@@ -91,11 +117,14 @@ export class VisitorStream {
     }
   }
 
-  /** Sends the events after `lastEventId`; returns their ids (the live buffer may hold them too). */
+  /**
+   * Sends the events after `lastEventId`, up to {@link MAX_REPLAY} of them; returns their ids (the
+   * live buffer may hold them too).
+   */
   private async replay(lastEventId: string): Promise<Set<string>> {
     const seen = new Set<string>();
     let after = lastEventId;
-    for (;;) {
+    while (seen.size < MAX_REPLAY) {
       const page = await this.ctx.desk.store.readEvents({ after, limit: REPLAY_PAGE });
       if (page.length === 0 || this.closed) return seen;
       for (const logged of page) {
@@ -104,6 +133,7 @@ export class VisitorStream {
       }
       after = page[page.length - 1]!.cursor;
     }
+    return seen;
   }
 
   private accept(logged: LoggedEvent): void {
@@ -127,9 +157,14 @@ export class VisitorStream {
       case 'customer.created':
       case 'customer.identified':
         if (hasVisitor(event.customer, this.visitorId, this.ctx.brand)) this.ids.add(event.customer.id);
+        if (!replay && this.ids.has(event.customer.id)) this.endIfSignedIn(event.customer);
         return;
       case 'customer.merged':
-        if (this.ids.has(event.mergedId)) this.ids.add(event.keptId);
+        if (!this.ids.has(event.mergedId) && !this.ids.has(event.keptId)) return;
+        this.ids.add(event.keptId);
+        if (!replay && this.visitor.expiresAt === undefined) {
+          this.endIfSignedIn(await this.ctx.customerOf(this.visitorId));
+        }
         return;
       case 'customer.unmerged':
         return this.resolveAgain();
@@ -148,6 +183,31 @@ export class VisitorStream {
       default:
         return;
     }
+  }
+
+  /**
+   * Ends a stream opened without a token once its visitor's customer signs in (a login, or a merge
+   * into a user's customer). Threat: a stream opened while the visitor was anonymous, by anyone
+   * who knew the visitor id, would otherwise go on to receive the signed-in user's messages on
+   * every channel. The browser that signed in reconnects with its token.
+   */
+  private endIfSignedIn(customer: Customer | undefined): void {
+    if (this.visitor.expiresAt === undefined && customer && isSignedIn(customer)) this.close();
+  }
+
+  /**
+   * Ends the stream when the visitor's identity token expires, as a new request with it would be
+   * refused from then on: an expired or withdrawn login must not stay connected.
+   */
+  private expireAt(at: number): void {
+    const left = at - this.ctx.clock();
+    if (left <= 0) {
+      this.close();
+      return;
+    }
+    const timer = setTimeout(() => this.expireAt(at), Math.min(left, MAX_TIMEOUT_MS));
+    (timer as { unref?: () => void }).unref?.();
+    this.cleanup.push(() => clearTimeout(timer));
   }
 
   /** After an unmerge, the visitor belongs to whichever customer holds its identity now. */

@@ -40,8 +40,8 @@ async function send(visitor: string, clientId: string, text: string, token?: str
   return ((await response.json()) as { message: Message }).message;
 }
 
-async function historyOf(visitor: string): Promise<string[]> {
-  const response = await fetch(fx!.url('/chat/messages'), { headers: visitorHeaders(visitor) });
+async function historyOf(visitor: string, token?: string): Promise<string[]> {
+  const response = await fetch(fx!.url('/chat/messages'), { headers: visitorHeaders(visitor, token) });
   const { items } = (await response.json()) as { items: Message[] };
   return items.map((m) => (m.parts[0] as { text: string }).text);
 }
@@ -101,7 +101,7 @@ describe('identity tokens', () => {
     expect(switched.status).toBe(409);
     expect(((await switched.json()) as { error: { code: string } }).error.code).toBe('CONFLICT');
     expect((await fx.desk.customers.get(ada.customerId)).mergedInto).toBeUndefined();
-    expect(await historyOf('bob-laptop')).toEqual(['Bob here']);
+    expect(await historyOf('bob-laptop', await login('bob'))).toEqual(['Bob here']);
     expect(bob.customerId).not.toBe(ada.customerId);
   });
 });

@@ -4,7 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { webchat } from '../../../src/channels/webchat/index.js';
 import type { Desk } from '../../../src/core/types.js';
 import { toNodeListener } from '../../../src/http/node.js';
-import { createWebChatHandler, type WebChatHandler } from '../../../src/http/webchat/index.js';
+import {
+  createWebChatHandler,
+  type WebChatHandler,
+  type WebChatOptions,
+} from '../../../src/http/webchat/index.js';
 import { createDesk } from '../../../src/index.js';
 import { bundle } from '../indexeddb/chromium.js';
 
@@ -27,11 +31,24 @@ export interface WidgetServer {
   close(): Promise<void>;
 }
 
+/** Options of {@link startWidgetServer}. */
+export interface WidgetServerOptions {
+  /** More options of the chat handler (`identitySecret`...). */
+  chat?: WebChatOptions;
+  /**
+   * Serve the page under {@link CSP}. Default true. The XSS tests turn it off: the policy would
+   * block an injected inline handler and hide a widget that builds HTML from message data.
+   */
+  csp?: boolean;
+}
+
 /** Serves the page under {@link CSP}, `/widget.js` (esbuild bundle of page.ts) and `/chat/*`. */
-export async function startWidgetServer(): Promise<WidgetServer> {
+export async function startWidgetServer(options: WidgetServerOptions = {}): Promise<WidgetServer> {
   const script = await bundle(fileURLToPath(new URL('./page.ts', import.meta.url)));
   const desk = createDesk({ channels: [webchat()], logger: { warn() {}, error() {} } });
-  const chat = createWebChatHandler(desk, { keepAliveMs: 5000 });
+  const chat = createWebChatHandler(desk, { keepAliveMs: 5000, ...options.chat });
+  const pageHeaders: Record<string, string> = { 'content-type': 'text/html' };
+  if (options.csp !== false) pageHeaders['content-security-policy'] = CSP;
   const listener = toNodeListener(async (request) => {
     const { pathname } = new URL(request.url);
     if (pathname === '/widget.js') {
@@ -40,7 +57,7 @@ export async function startWidgetServer(): Promise<WidgetServer> {
       });
     }
     if (pathname === '/') {
-      return new Response(PAGE, { headers: { 'content-type': 'text/html', 'content-security-policy': CSP } });
+      return new Response(PAGE, { headers: pageHeaders });
     }
     return (await chat(request)) ?? new Response('not found', { status: 404 });
   });

@@ -10,12 +10,15 @@ let fx: ChatFixture;
 
 const DELAY = 80;
 
-async function identifiedVisitor(visitor: string, clientId = 'c1'): Promise<Message> {
-  const token = await signIdentityToken(
+/** Ann's identity token: a visitor it signed in sends it with every later request. */
+const annToken = () =>
+  signIdentityToken(
     { sub: 'user-42', email: 'ann@example.com', exp: Math.floor(Date.now() / 1000) + 600 },
     SECRET,
   );
-  const response = await say(fx, visitor, { clientId, text: 'Is my order shipped?' }, token);
+
+async function identifiedVisitor(visitor: string, clientId = 'c1'): Promise<Message> {
+  const response = await say(fx, visitor, { clientId, text: 'Is my order shipped?' }, await annToken());
   return ((await response.json()) as { message: Message }).message;
 }
 
@@ -61,7 +64,8 @@ describe('email continuity', () => {
     fx = await startChat({ emailFallback: { channel: 'postmark', delayMs: DELAY } });
     const first = await identifiedVisitor('ann-browser');
     const reply = await replyAndWaitDelivered(first.conversationId, 'Seen in the widget');
-    expect((await post(fx, '/chat/read', 'ann-browser', { messageId: reply.id })).status).toBe(204);
+    const read = await post(fx, '/chat/read', 'ann-browser', { messageId: reply.id }, await annToken());
+    expect(read.status).toBe(204);
     await settle(DELAY * 3);
     expect(fx.postmark.requests).toEqual([]);
     expect((await fx.desk.store.getMessage(reply.id))?.status).toBe('read');
@@ -85,7 +89,7 @@ describe('email continuity', () => {
     const first = await identifiedVisitor('ann-browser');
     await fx.desk.conversations.update(first.conversationId, { status: 'resolved' });
     await settle(5);
-    const later = await say(fx, 'ann-browser', { clientId: 'c2', text: 'New topic' });
+    const later = await say(fx, 'ann-browser', { clientId: 'c2', text: 'New topic' }, await annToken());
     const newer = ((await later.json()) as { message: Message }).message;
     expect(newer.conversationId).not.toBe(first.conversationId);
 

@@ -100,6 +100,8 @@ export interface SseClient {
   received: SseEvent[];
   /** Comment lines received (`keepalive`). */
   comments: string[];
+  /** Resolves when the stream ends (the server closed it, or `close()`). */
+  done: Promise<void>;
   close(): void;
 }
 
@@ -134,6 +136,7 @@ export async function connect(
     headers: response.headers,
     received: [],
     comments: [],
+    done: Promise.resolve(),
     async next(match = () => true, timeoutMs = 3_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -152,7 +155,7 @@ export async function connect(
     },
     close: () => abort.abort(),
   };
-  if (response.body) void pump(response.body, client, queue, waiters);
+  if (response.body) client.done = pump(response.body, client, queue, waiters);
   return client;
 }
 
