@@ -12,4 +12,4 @@ export {
   describeStoreContract,
   type StoreContractOptions,
   storeContractTests,
-} from './store-contract.js';
+} from './store-contract/index.js';

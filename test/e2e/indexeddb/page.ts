@@ -8,7 +8,7 @@ import { createDesk } from '../../../src/index.js';
 import type { DeskEvent } from '../../../src/model/events.js';
 import { openDatabase, toStorageError } from '../../../src/stores/indexeddb/database.js';
 import { type IndexedDbStore, indexedDbStore } from '../../../src/stores/indexeddb/index.js';
-import { describeStoreContract } from '../../../src/testing/store-contract.js';
+import { describeStoreContract } from '../../../src/testing/store-contract/index.js';
 import { buildHistory } from '../../stores/indexeddb/scenario.js';
 import { runRegistered } from './vitest-shim.js';
 

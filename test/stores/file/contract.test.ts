@@ -1,7 +1,7 @@
 import { afterAll, expect } from 'vitest';
 import type { Store } from '../../../src/core/store.js';
 import type { FileStoreOptions } from '../../../src/stores/file/index.js';
-import { describeStoreContract } from '../../../src/testing/store-contract.js';
+import { describeStoreContract } from '../../../src/testing/store-contract/index.js';
 import { loggedErrors, openStore, tempDirs } from './helpers.js';
 
 const dirs = tempDirs();
