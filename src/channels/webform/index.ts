@@ -15,6 +15,8 @@ export interface WebformOptions {
   /**
    * Shared secret: every submission must carry `X-Threadline-Signature: sha256=<hex HMAC-SHA256
    * of the raw body>` (see `signBody`). Without it anyone can post submissions: set one in production.
+   * Leave the option out to accept unsigned posts: `secret: undefined` is refused (an unset
+   * environment variable would otherwise turn the check off unnoticed).
    */
   secret?: string;
   /** Names of the meaningful fields. Defaults: `email`, `phone`, `name`, `message`, `subject`. */
@@ -72,13 +74,24 @@ function settingsOf(options: WebformOptions, id: string): WebformSettings {
  * the desk a fallback chain to an email channel by its id (`fallback: { webform: ['postmark'] }`)
  * to answer by email.
  *
- * @throws ValidationError when an option is malformed (a secret shorter than 16 characters).
+ * @throws ValidationError when an option is malformed (a secret shorter than 16 characters, or a
+ *   `secret` key whose value is undefined: an unset environment variable must not turn the check off).
  * @example
  * ```ts
  * const form = webform({ secret: process.env.FORM_SECRET, defaultCountry: 'US' });
  * ```
  */
 export function webform(options: WebformOptions = {}): ChannelAdapter {
+  // `secret: process.env.FORM_SECRET` with the variable unset would quietly accept unsigned posts.
+  if ('secret' in options && options.secret === undefined) {
+    throw new ValidationError('webform options', [
+      {
+        path: ['secret'],
+        message:
+          'is undefined (an unset environment variable?); leave the option out to accept unsigned submissions',
+      },
+    ]);
+  }
   const checked = Options.safeParse(options);
   if (!checked.success) throw ValidationError.fromZod('webform options', checked.error);
   const id = options.id ?? 'webform';

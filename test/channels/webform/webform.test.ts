@@ -215,6 +215,18 @@ describe('webform verify and send', () => {
     expect(() => webform({ secret: 'short' })).toThrow(/secret: use a secret of at least 16 characters/);
     expect(() => webform({ defaultCountry: 'usa' as never })).toThrow(/defaultCountry/);
   });
+
+  it('refuses secret: undefined (an unset environment variable) instead of accepting unsigned posts', async () => {
+    const unset = { FORM_SECRET: undefined as string | undefined };
+    expect(() => webform({ secret: unset.FORM_SECRET })).toThrow(
+      /webform options: secret: is undefined \(an unset environment variable\?\)/,
+    );
+    // Leaving the option out is the way to accept unsigned submissions.
+    const open = webform();
+    await expect(
+      open.verify({ method: 'POST', url: 'https://example.com/webhooks/webform', headers: {}, body: '{}' }),
+    ).resolves.toBeUndefined();
+  });
 });
 
 describeChannelContract('webform', () => webform({ secret }), {
