@@ -129,6 +129,7 @@ function createState(desk: Desk, settings: WebChatSettings): HandlerState {
  */
 export function createWebChatHandler(desk: Desk, options: WebChatOptions = {}): WebChatHandler {
   const state = createState(desk, resolveOptions({ brand: desk.brand, ...options }));
+  warnWithoutAdapter(desk, state.settings.channel);
   const handler = async (request: Request): Promise<Response | undefined> => {
     let url: URL;
     try {
@@ -160,6 +161,18 @@ export function createWebChatHandler(desk: Desk, options: WebChatOptions = {}): 
     agentTyping: (conversationId: string, typing: boolean, author: Author = { type: 'agent' }) =>
       agentTyping(state, conversationId, typing, author),
   });
+}
+
+/**
+ * Visitors' messages are stored without the channel's adapter (`webchat` is a known kind), but
+ * agents' replies to them need it: say so when the handler is made, not at the first reply.
+ */
+function warnWithoutAdapter(desk: Desk, channel: string): void {
+  if (desk.channels.has(channel)) return;
+  const logger: Pick<Logger, 'warn'> = desk.logger ?? console;
+  logger.warn(
+    `threadline web chat: the desk has no channel with id ${JSON.stringify(channel)}: visitors' messages are stored, but replies to them are refused; add webchat() from threadline/channels/webchat to the desk's channels`,
+  );
 }
 
 /**
