@@ -29,6 +29,11 @@ const cp1252Labels = new Set([
   'ansi_x3.4-1968',
 ]);
 
+/** The character of a Windows-1252 byte 0x80-0x9F (HTML maps `&#128;`-`&#159;` the same way). */
+export function cp1252Char(byte: number): string {
+  return cp1252C1[byte - 0x80] ?? '\ufffd';
+}
+
 function decodeCp1252(bytes: Uint8Array): string {
   let out = '';
   for (const byte of bytes) {

@@ -3,7 +3,7 @@ import type { InboundEvent, InboundMessage } from '../../model/inbound.js';
 import { MAX_TEXT_LENGTH, type Part } from '../../model/parts.js';
 import type { Json } from '../../model/records.js';
 import type { EmailAddress } from './address.js';
-import type { ThreadHeaders } from './headers.js';
+import { cleanHeaderText, type ThreadHeaders } from './headers.js';
 import { cutHtmlQuote, htmlToText } from './html-text.js';
 import { stripReplyText } from './reply-text.js';
 
@@ -61,14 +61,25 @@ function clip(text: string, max: number): string {
   return text.length > max ? text.slice(0, max) : text;
 }
 
-/** The reply text: the provider's extraction when it has one, else ours; never empty if any text exists. */
-function replyText(email: ParsedEmail, original: string | undefined): string | undefined {
+/**
+ * Characters of a body searched for the reply: four times what a text part holds. A body can be
+ * tens of megabytes (anyone can send one) and the reply is at its top; stripping all of it blocked
+ * the event loop for seconds per email.
+ */
+const REPLY_SCAN = 4 * MAX_TEXT_LENGTH;
+
+/**
+ * The reply text: the provider's extraction when it has one, else ours; never empty if any text
+ * exists. Mail without a text part is cut at its HTML quote markers (`gmail_quote`, `<blockquote>`,
+ * ...) before it becomes text: once flattened, quoted history has no `>` left to find it by.
+ */
+function replyText(email: ParsedEmail): string | undefined {
   const provided = email.providerStripped?.replace(/\r\n?/g, '\n').trim();
   if (provided) return provided;
-  if (original?.trim()) return stripReplyText(original);
+  if (email.text?.trim()) return stripReplyText(clip(email.text, REPLY_SCAN));
   if (email.html) {
     const fromHtml = htmlToText(cutHtmlQuote(email.html)) || htmlToText(email.html);
-    if (fromHtml) return stripReplyText(fromHtml);
+    if (fromHtml) return stripReplyText(clip(fromHtml, REPLY_SCAN));
   }
   return undefined;
 }
@@ -136,10 +147,11 @@ function sameMailbox(a: string, b: string): boolean {
 export function emailToEvent(channel: string, email: ParsedEmail): InboundEvent {
   const address = normalizeEmail(email.from.address);
   const original = email.text ?? (email.html ? htmlToText(email.html) : undefined);
-  const reply = replyText(email, original);
+  const reply = replyText(email);
+  // One line: a line break kept in the subject would reach the Subject of our replies.
+  const subject = email.subject === undefined ? undefined : cleanHeaderText(clip(email.subject, 1024));
   const parts: Part[] = [];
-  const fallback =
-    reply || email.subject?.trim() || (email.attachments.length === 0 ? '(empty message)' : '');
+  const fallback = reply || subject?.trim() || (email.attachments.length === 0 ? '(empty message)' : '');
   if (fallback) parts.push({ type: 'text', text: clip(fallback, MAX_TEXT_LENGTH) });
   parts.push(...email.attachments.slice(0, 99).map(attachmentPart));
   const message: InboundMessage = {
@@ -150,10 +162,11 @@ export function emailToEvent(channel: string, email: ParsedEmail): InboundEvent 
     references: email.thread.references,
     meta: buildMeta(email, original),
   };
-  if (email.from.name) message.displayName = clip(email.from.name, 256);
+  const name = email.from.name && cleanHeaderText(clip(email.from.name, 1024)).trim();
+  if (name) message.displayName = clip(name, 256);
   if (email.thread.messageId) message.externalId = email.thread.messageId;
   if (email.thread.inReplyTo) message.replyTo = email.thread.inReplyTo;
-  if (email.subject !== undefined) message.subject = clip(email.subject, 1024);
+  if (subject !== undefined) message.subject = subject;
   const conversationId = conversationFromRecipients(email.recipients);
   if (conversationId) message.conversationId = conversationId;
   const at = createdAt(email.date);

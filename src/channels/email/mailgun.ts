@@ -3,7 +3,7 @@ import { DeliveryError, SignatureError, ValidationError } from '../../model/erro
 import type { InboundEvent } from '../../model/inbound.js';
 import { createProviderClient, type DeliveryOptions, deliver } from '../shared/provider-client.js';
 import { assertFresh, assertSignature, hmacText, sha256, toHex } from '../shared/signature.js';
-import { formatAddress, parseAddress } from './address.js';
+import { formatAddress, parseSender } from './address.js';
 import { emailCapabilities, INBOUND_EMAIL_MAX_BYTES } from './capabilities.js';
 import { type FormBody, readFormBody } from './form-body.js';
 import { type HeaderList, stripAngles, threadHeaders } from './headers.js';
@@ -11,7 +11,7 @@ import { type EmailAttachment, emailEvents, type ParsedEmail } from './inbound.j
 import { parseMime } from './mime.js';
 import { describeErrorBody } from './provider-errors.js';
 import { checkSenderOptions, composeEmail, type EmailSenderOptions, optionError } from './send.js';
-import { mailgunAuthPass } from './sender-auth.js';
+import { mailgunAuthPass, singleAuthor } from './sender-auth.js';
 import { TokenCache } from './token-cache.js';
 
 /** Options of {@link mailgunInbound}. */
@@ -78,12 +78,13 @@ function mailgunEmail(id: string, form: FormBody): ParsedEmail {
   const { fields } = form;
   const mime = fields['body-mime'] !== undefined ? parseMime(fields['body-mime']) : undefined;
   const headers = fields['message-headers'] || !mime ? messageHeaders(fields) : mime.headers;
-  const from = parseAddress(fields.from ?? '') ?? parseAddress(fields.sender ?? '');
-  if (!from)
+  // Without a readable From, the envelope sender (`sender`) is the one who sent it.
+  const sender = parseSender(fields.from) ?? parseSender(fields.sender);
+  if (!sender)
     throw new ValidationError(`${id} inbound email`, [{ path: ['from'], message: 'no sender address' }]);
   const email: ParsedEmail = {
-    from,
-    verified: mailgunAuthPass(headers),
+    from: sender.mailbox,
+    verified: mailgunAuthPass(headers) && singleAuthor(sender, headers),
     thread: threadHeaders(headers),
     attachments: mime ? mime.attachments : formAttachments(form),
     meta: { ...(fields.recipient && { to: fields.recipient }) },

@@ -1,6 +1,6 @@
 import { decodeBytes } from './charset.js';
 import { decodeEncodedWords, type HeaderList, headerValue, parseHeaderBlock } from './headers.js';
-import { decodeBase64, decodedBase64Size, decodeQuotedPrintable } from './transfer-encoding.js';
+import { decodeBase64, decodedBase64Size, decodeQuotedPrintable, hexDigit } from './transfer-encoding.js';
 
 /**
  * A minimal MIME reader for inbound mail delivered whole (SendGrid's raw mode, Mailgun's
@@ -69,18 +69,22 @@ export function parseParams(value: string | undefined): { value: string; params:
   return { value: head.trim().toLowerCase(), params };
 }
 
+/** `%XX`-escaped bytes of an RFC 2231 value in `charset`, decoded in one pass over its bytes. */
 function decodeRfc2231(text: string, charset: string): string {
-  const bytes: number[] = [];
-  for (let i = 0; i < text.length; i++) {
-    const hex = text.slice(i + 1, i + 3);
-    if (text[i] === '%' && /^[0-9a-f]{2}$/i.test(hex)) {
-      bytes.push(Number.parseInt(hex, 16));
+  const bytes = utf8.encode(text);
+  const out = new Uint8Array(bytes.length);
+  let length = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const high = bytes[i] === 0x25 ? hexDigit(bytes[i + 1] ?? 0) : -1;
+    const low = high < 0 ? -1 : hexDigit(bytes[i + 2] ?? 0);
+    if (low >= 0) {
+      out[length++] = high * 16 + low;
       i += 2;
     } else {
-      bytes.push(...utf8.encode(text[i]!));
+      out[length++] = bytes[i]!;
     }
   }
-  return decodeBytes(new Uint8Array(bytes), charset || 'utf-8');
+  return decodeBytes(out.subarray(0, length), charset || 'utf-8');
 }
 
 function splitHeaderAndBody(raw: string): { headers: HeaderList; body: string } {
@@ -94,7 +98,14 @@ function splitHeaderAndBody(raw: string): { headers: HeaderList; body: string } 
   };
 }
 
-function decodeBody(body: string, encoding: string, charset: string | undefined): string {
+/**
+ * Characters of a text part decoded: more than the text (64 KB kept) and HTML (512 KB read) need.
+ * A part can be tens of megabytes, and anyone can send one.
+ */
+const TEXT_PART_SCAN = 2 * 1024 * 1024;
+
+function decodeBody(whole: string, encoding: string, charset: string | undefined): string {
+  const body = whole.length > TEXT_PART_SCAN ? whole.slice(0, TEXT_PART_SCAN) : whole;
   if (encoding === 'base64') return decodeBytes(decodeBase64(body), charset);
   if (encoding === 'quoted-printable') return decodeBytes(decodeQuotedPrintable(body), charset);
   return body;

@@ -10,7 +10,7 @@ import { type HeaderList, stripAngles, threadHeaders } from './headers.js';
 import { type EmailAttachment, emailEvents } from './inbound.js';
 import { describeErrorBody } from './provider-errors.js';
 import { checkSenderOptions, composeEmail, type EmailSenderOptions } from './send.js';
-import { receivedSpfPass } from './sender-auth.js';
+import { receivedSpfPass, singleAuthor } from './sender-auth.js';
 import { decodedBase64Size } from './transfer-encoding.js';
 
 /** Options of {@link postmarkInbound}. */
@@ -103,7 +103,8 @@ function parsePostmark(id: string, raw: RawRequest, own: EmailAddress | undefine
   if (payload.MailboxHash) meta.mailboxHash = payload.MailboxHash;
   const email = {
     from: sender(id, payload),
-    verified: receivedSpfPass(headers),
+    // Postmark's From and FromFull hold one mailbox; a second From field may still be in Headers.
+    verified: receivedSpfPass(headers) && singleAuthor({ several: false }, headers),
     thread: threadHeaders(headers),
     attachments: attachments(payload),
     meta,

@@ -1,4 +1,5 @@
-import { type HeaderList, headerValue } from './headers.js';
+import { parseSender, type Sender } from './address.js';
+import { type HeaderList, headerValue, headerValues } from './headers.js';
 
 /**
  * Sender authentication as the receiving provider reports it. Only headers the provider itself
@@ -29,4 +30,16 @@ export function mailgunAuthPass(headers: HeaderList): boolean {
  */
 export function sendgridAuthPass(spf: string | undefined, dkim: string | undefined): boolean {
   return passes(spf) || (dkim !== undefined && /:\s*pass\b/i.test(dkim));
+}
+
+/**
+ * Whether a provider's SPF or DKIM pass may vouch for the sender's address: only when the email
+ * names one author. A From with several addresses (`From: a@x, ceo@victim`) or several From
+ * fields (RFC 5322 allows one) is a known way past verifiers that check one address while the
+ * reader is shown another, so such an email's sender is never `verified`.
+ */
+export function singleAuthor(sender: Pick<Sender, 'several'>, headers: HeaderList): boolean {
+  const fields = headerValues(headers, 'From');
+  if (sender.several || fields.length > 1) return false;
+  return fields.every((field) => !parseSender(field)?.several);
 }

@@ -3,7 +3,7 @@ import { DeliveryError, SignatureError, ValidationError } from '../../model/erro
 import type { InboundEvent } from '../../model/inbound.js';
 import { createProviderClient, type DeliveryOptions, deliver } from '../shared/provider-client.js';
 import { assertFresh } from '../shared/signature.js';
-import { type EmailAddress, parseAddress } from './address.js';
+import { type EmailAddress, parseSender } from './address.js';
 import { type BasicAuthCredentials, checkCredentials, verifyBasicAuth } from './basic-auth.js';
 import { emailCapabilities, INBOUND_EMAIL_MAX_BYTES } from './capabilities.js';
 import { binaryStringBytes, decodeBytes, isAscii, isBinaryString } from './charset.js';
@@ -14,7 +14,7 @@ import { type EmailAttachment, emailEvents, type ParsedEmail } from './inbound.j
 import { parseMime } from './mime.js';
 import { describeErrorBody } from './provider-errors.js';
 import { checkSenderOptions, composeEmail, type EmailSenderOptions, optionError } from './send.js';
-import { sendgridAuthPass } from './sender-auth.js';
+import { sendgridAuthPass, singleAuthor } from './sender-auth.js';
 
 /** Options of {@link sendgridInbound}. */
 export interface SendgridOptions extends EmailSenderOptions, DeliveryOptions {
@@ -94,12 +94,12 @@ function sendgridEmail(id: string, form: FormBody, binary: boolean): ParsedEmail
   const field = (name: string) => inCharset(fields[name], charsetOf(name), binary);
   const mime = fields.email !== undefined ? parseMime(fields.email) : undefined;
   const headers = mime?.headers ?? parseHeaderBlock(fields.headers ?? '');
-  const from = parseAddress(field('from') ?? '');
-  if (!from)
+  const sender = parseSender(field('from'));
+  if (!sender)
     throw new ValidationError(`${id} inbound email`, [{ path: ['from'], message: 'no sender address' }]);
   const email: ParsedEmail = {
-    from,
-    verified: sendgridAuthPass(fields.SPF, fields.dkim),
+    from: sender.mailbox,
+    verified: sendgridAuthPass(fields.SPF, fields.dkim) && singleAuthor(sender, headers),
     thread: threadHeaders(headers),
     attachments: mime ? mime.attachments : parsedAttachments(form),
     meta: {

@@ -19,21 +19,65 @@ export function decodedBase64Size(text: string): number {
   return Math.floor((clean.length * 3) / 4);
 }
 
-/** Decodes a quoted-printable body to bytes (soft line breaks removed); never throws. */
-export function decodeQuotedPrintable(text: string): Uint8Array {
-  const clean = text.replace(/=[ \t]*\r?\n/g, '');
-  const bytes: number[] = [];
-  for (let i = 0; i < clean.length; i++) {
-    const char = clean[i]!;
-    const hex = clean.slice(i + 1, i + 3);
-    if (char === '=' && /^[0-9a-f]{2}$/i.test(hex)) {
-      bytes.push(Number.parseInt(hex, 16));
-      i += 2;
-    } else {
-      const code = char.charCodeAt(0);
-      if (code < 0x80) bytes.push(code);
-      else bytes.push(...utf8.encode(char));
-    }
+/** The value of an ASCII hex digit's char code, or -1. */
+export function hexDigit(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  const lower = code | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
+}
+
+/** A byte buffer that grows by doubling. */
+class ByteWriter {
+  private bytes: Uint8Array;
+  length = 0;
+  constructor(capacity: number) {
+    this.bytes = new Uint8Array(Math.max(16, capacity));
   }
-  return new Uint8Array(bytes);
+  push(byte: number): void {
+    if (this.length === this.bytes.length) this.grow(1);
+    this.bytes[this.length++] = byte;
+  }
+  append(chunk: Uint8Array): void {
+    if (this.length + chunk.length > this.bytes.length) this.grow(chunk.length);
+    this.bytes.set(chunk, this.length);
+    this.length += chunk.length;
+  }
+  result(): Uint8Array {
+    return this.bytes.subarray(0, this.length);
+  }
+  private grow(needed: number): void {
+    const larger = new Uint8Array(Math.max(this.bytes.length * 2, this.length + needed));
+    larger.set(this.bytes.subarray(0, this.length));
+    this.bytes = larger;
+  }
+}
+
+/**
+ * Decodes a quoted-printable body to bytes (soft line breaks removed); never throws. Characters
+ * that are not ASCII (a body already decoded once) are kept as their UTF-8 bytes. One pass into a
+ * byte buffer: a body or attachment can be tens of megabytes.
+ */
+export function decodeQuotedPrintable(text: string): Uint8Array {
+  const clean = text.includes('=') ? text.replace(/=[ \t]*\r?\n/g, '') : text;
+  const out = new ByteWriter(clean.length);
+  for (let i = 0; i < clean.length; i++) {
+    const code = clean.charCodeAt(i);
+    if (code === 0x3d) {
+      const high = hexDigit(clean.charCodeAt(i + 1));
+      const low = high < 0 ? -1 : hexDigit(clean.charCodeAt(i + 2));
+      if (low >= 0) {
+        out.push(high * 16 + low);
+        i += 2;
+        continue;
+      }
+    }
+    if (code < 0x80) {
+      out.push(code);
+      continue;
+    }
+    const point = clean.codePointAt(i)!;
+    out.append(utf8.encode(String.fromCodePoint(point)));
+    if (point > 0xffff) i++;
+  }
+  return out.result();
 }
