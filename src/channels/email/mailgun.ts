@@ -84,7 +84,8 @@ function mailgunEmail(id: string, form: FormBody): ParsedEmail {
     throw new ValidationError(`${id} inbound email`, [{ path: ['from'], message: 'no sender address' }]);
   const email: ParsedEmail = {
     from: sender.mailbox,
-    verified: mailgunAuthPass(headers) && singleAuthor(sender, headers),
+    verified:
+      mailgunAuthPass(headers, fields.sender, sender.mailbox.address) && singleAuthor(sender, headers),
     thread: threadHeaders(headers),
     attachments: mime ? mime.attachments : formAttachments(form),
     meta: { ...(fields.recipient && { to: fields.recipient }) },

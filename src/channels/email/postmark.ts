@@ -86,7 +86,12 @@ function attachments(payload: PostmarkInbound): EmailAttachment[] {
   });
 }
 
-function parsePostmark(id: string, raw: RawRequest, own: EmailAddress | undefined): InboundEvent[] {
+function parsePostmark(
+  id: string,
+  raw: RawRequest,
+  own: EmailAddress | undefined,
+  authenticated: boolean,
+): InboundEvent[] {
   let json: unknown;
   try {
     json = JSON.parse(raw.body);
@@ -101,10 +106,13 @@ function parsePostmark(id: string, raw: RawRequest, own: EmailAddress | undefine
   if (payload.MessageID) meta.providerMessageId = payload.MessageID;
   if (payload.To) meta.to = payload.To;
   if (payload.MailboxHash) meta.mailboxHash = payload.MailboxHash;
+  const from = sender(id, payload);
   const email = {
-    from: sender(id, payload),
+    from,
     // Postmark's From and FromFull hold one mailbox; a second From field may still be in Headers.
-    verified: receivedSpfPass(headers) && singleAuthor({ several: false }, headers),
+    // Unauthenticated, Received-SPF is whatever the poster wrote: it vouches for no one.
+    verified:
+      authenticated && receivedSpfPass(headers, from.address) && singleAuthor({ several: false }, headers),
     thread: threadHeaders(headers),
     attachments: attachments(payload),
     meta,
@@ -123,7 +131,8 @@ function parsePostmark(id: string, raw: RawRequest, own: EmailAddress | undefine
 /**
  * A Postmark inbound email channel (kind `email`, default id `postmark`): verifies the Basic
  * auth credentials embedded in the webhook URL (constant-time; accepts all when `basicAuth` is
- * not set), parses Postmark's inbound JSON into one message event, and sends replies through
+ * not set, and then never marks a sender verified: the SPF result in the payload could be
+ * anyone's writing), parses Postmark's inbound JSON into one message event, and sends replies through
  * Postmark's `/email` API with our own Message-ID, which becomes the `externalId`.
  * Throws `ValidationError` for invalid options.
  */
@@ -149,7 +158,7 @@ export function postmarkInbound(options: PostmarkOptions = {}): ChannelAdapter {
     async verify(raw) {
       verifyBasicAuth(id, raw, options.basicAuth);
     },
-    parse: async (raw) => parsePostmark(id, raw, options.from),
+    parse: async (raw) => parsePostmark(id, raw, options.from, options.basicAuth !== undefined),
     send: (delivery) => sendPostmark(id, client, options, delivery),
   };
 }

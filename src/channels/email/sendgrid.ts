@@ -87,6 +87,12 @@ function parsedAttachments(form: FormBody): EmailAttachment[] {
   });
 }
 
+/** The envelope sender of SendGrid's `envelope` field (`{"to":[...],"from":"bounce@example.org"}`). */
+function envelopeFrom(envelope: string | undefined): string | undefined {
+  const from = jsonRecord(envelope).from;
+  return typeof from === 'string' ? from : undefined;
+}
+
 function sendgridEmail(id: string, form: FormBody, binary: boolean): ParsedEmail {
   const { fields } = form;
   const charsets = jsonRecord(fields.charsets);
@@ -99,7 +105,9 @@ function sendgridEmail(id: string, form: FormBody, binary: boolean): ParsedEmail
     throw new ValidationError(`${id} inbound email`, [{ path: ['from'], message: 'no sender address' }]);
   const email: ParsedEmail = {
     from: sender.mailbox,
-    verified: sendgridAuthPass(fields.SPF, fields.dkim) && singleAuthor(sender, headers),
+    verified:
+      sendgridAuthPass(fields.SPF, fields.dkim, envelopeFrom(fields.envelope), sender.mailbox.address) &&
+      singleAuthor(sender, headers),
     thread: threadHeaders(headers),
     attachments: mime ? mime.attachments : parsedAttachments(form),
     meta: {
@@ -125,11 +133,15 @@ async function parseSendgrid(
   id: string,
   raw: RawRequest,
   own: EmailAddress | undefined,
+  authenticated: boolean,
 ): Promise<InboundEvent[]> {
   const form = await readFormBody(`${id} inbound email`, raw);
   // A body handed over as a binary string (no char above U+00FF) keeps every field's bytes.
   const binary = isBinaryString(raw.body);
-  return emailEvents(id, sendgridEmail(id, form, binary), own);
+  const email = sendgridEmail(id, form, binary);
+  // Unauthenticated, the SPF and DKIM fields are whatever the poster wrote: they vouch for no one.
+  if (!authenticated) email.verified = false;
+  return emailEvents(id, email, own);
 }
 
 async function verifySendgrid(id: string, raw: RawRequest, options: SendgridOptions): Promise<void> {
@@ -167,7 +179,13 @@ export function sendgridInbound(options: SendgridOptions = {}): ChannelAdapter {
     contentTypes: ['multipart/form-data'],
     maxBodyBytes: INBOUND_EMAIL_MAX_BYTES,
     verify: (raw) => verifySendgrid(id, raw, options),
-    parse: (raw) => parseSendgrid(id, raw, options.from),
+    parse: (raw) =>
+      parseSendgrid(
+        id,
+        raw,
+        options.from,
+        options.basicAuth !== undefined || options.signature !== undefined,
+      ),
     send: (delivery) => sendSendgrid(id, client, options, delivery),
   };
 }

@@ -16,6 +16,8 @@ export interface MailInput {
   headers?: [string, string][];
   /** Whether the receiving provider reports an SPF pass. Default true. */
   spfPass?: boolean;
+  /** The SMTP envelope sender SPF checked. Default: the From's own address (aligned). */
+  envelopeFrom?: string;
 }
 
 function threadFields(mail: MailInput): [string, string][] {
@@ -26,10 +28,15 @@ function threadFields(mail: MailInput): [string, string][] {
   return [...fields, ...(mail.headers ?? [])];
 }
 
+/** The address of a From field (the first `<...>`, else the field itself). */
+function envelopeOf(from = 'Ana Souza <ana.souza@example.org>'): string {
+  return /<([^>]*)>/.exec(from)?.[1] ?? from.replace(/^[^:]*:\s*/, '').replace(/[;,].*$/, '');
+}
+
 /** Postmark's inbound JSON for `mail`, as Postmark posts it (its Headers hold no From, To or Subject). */
 export function postmarkJson(mail: MailInput): string {
-  const spf = mail.spfPass === false ? 'Fail' : 'Pass (sender SPF authorized)';
   const from = mail.from ?? 'ana.souza@example.org';
+  const spf = `${mail.spfPass === false ? 'Fail' : 'Pass (sender SPF authorized)'} identity=mailfrom; client-ip=192.0.2.10; envelope-from=${mail.envelopeFrom ?? envelopeOf(from)}; receiver=support@inbound.postmarkapp.com`;
   return JSON.stringify({
     From: from,
     FromName: mail.fromName ?? '',
@@ -71,6 +78,11 @@ export function sendgridRequest(mail: MailInput, email?: string): RawRequest {
     ['to', mail.to ?? 'support@example.com'],
     ['subject', mail.subject ?? 'Help'],
     ['SPF', mail.spfPass === false ? 'fail' : 'pass'],
+    // SendGrid's envelope: the SMTP sender, here the From's own address (SPF aligned with From).
+    [
+      'envelope',
+      JSON.stringify({ to: ['support@example.com'], from: mail.envelopeFrom ?? envelopeOf(mail.from) }),
+    ],
     ['charsets', '{"from":"UTF-8","to":"UTF-8","subject":"UTF-8","text":"UTF-8","html":"UTF-8"}'],
   ];
   if (email !== undefined) fields.push(['email', email]);
@@ -91,7 +103,7 @@ export function mailgunRequest(mail: MailInput): RawRequest {
   ];
   const form = new URLSearchParams({
     from: mail.from ?? 'Ana Souza <ana.souza@example.org>',
-    sender: 'bounce@example.org',
+    sender: mail.envelopeFrom ?? envelopeOf(mail.from),
     recipient: mail.to ?? 'support@example.com',
     subject: mail.subject ?? 'Help',
     'body-plain': mail.text ?? 'Hello',

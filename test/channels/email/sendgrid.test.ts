@@ -17,8 +17,11 @@ async function onlyMessage(events: Promise<unknown> | unknown): Promise<InboundM
   return list[0]!.message;
 }
 
+/** Webhook credentials: only an authenticated adapter lets SendGrid's SPF or DKIM result verify a sender. */
+const basicAuth = { username: 'sg', password: 'pw' };
+
 describe('sendgridInbound parse (parsed mode)', () => {
-  const adapter = sendgridInbound();
+  const adapter = sendgridInbound({ basicAuth });
 
   it('reads fields, decodes the text field from its declared charset and lists attachments', async () => {
     const { meta, ...message } = await onlyMessage(adapter.parse(form(fixture('sendgrid-parsed-reply.txt'))));
@@ -74,7 +77,7 @@ describe('sendgridInbound parse (parsed mode)', () => {
 describe('sendgridInbound parse (raw mode)', () => {
   it('reads the MIME message: quoted-printable text, RFC 2047 subject, RFC 2231 filename', async () => {
     const { meta, ...message } = await onlyMessage(
-      sendgridInbound().parse(form(fixture('sendgrid-raw-reply.txt', 'utf8'))),
+      sendgridInbound({ basicAuth }).parse(form(fixture('sendgrid-raw-reply.txt', 'utf8'))),
     );
     expect(message).toEqual({
       channel: 'sendgrid',
@@ -107,7 +110,7 @@ describe('sendgridInbound verify', () => {
   const body = fixture('sendgrid-parsed-reply.txt');
 
   it('checks Basic auth like Postmark', async () => {
-    const adapter = sendgridInbound({ basicAuth: { username: 'sg', password: 'pw' } });
+    const adapter = sendgridInbound({ basicAuth });
     const good = `Basic ${Buffer.from('sg:pw').toString('base64')}`;
     await expect(adapter.verify(form(body, { authorization: good }))).resolves.toBeUndefined();
     await expect(adapter.verify(form(body))).rejects.toThrow(SignatureError);
