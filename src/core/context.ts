@@ -1,7 +1,8 @@
+import * as z from 'zod';
 import { NotFoundError, ValidationError } from '../model/errors.js';
 import type { Conversation } from '../model/records.js';
 import { isActive } from './continuity.js';
-import { iso, type Runtime, resolveCustomer } from './runtime.js';
+import { iso, parseInput, type Runtime, resolveCustomer } from './runtime.js';
 import type { DeskContext } from './types.js';
 
 /** Every conversation: `counts` must count them all (a store reads as many as there are). */
@@ -22,6 +23,13 @@ function lastContactByChannel(conversations: Conversation[]): Map<string, number
   return latest;
 }
 
+/** Exactly one of the two ids. */
+const ContextQuery = z
+  .object({ customerId: z.string().min(1).optional(), conversationId: z.string().min(1).optional() })
+  .refine((query) => (query.customerId === undefined) !== (query.conversationId === undefined), {
+    message: 'give exactly one of customerId and conversationId',
+  });
+
 /**
  * `desk.context`: the continuity payload for a customer (or a conversation's customer): the customer
  * with identities, their conversations, the newest messages across every channel, channels used,
@@ -29,10 +37,11 @@ function lastContactByChannel(conversations: Conversation[]): Map<string, number
  */
 export async function buildContext(
   rt: Runtime,
-  query: { customerId: string } | { conversationId: string },
-  options: { limit?: number } = {},
+  rawQuery: { customerId: string } | { conversationId: string },
+  options?: { limit?: number } | null,
 ): Promise<DeskContext> {
-  const limit = options.limit ?? 50;
+  const query = parseInput(ContextQuery, rawQuery, 'context query');
+  const limit = options?.limit ?? 50;
   if (!Number.isInteger(limit) || limit < 0 || limit > 500) {
     throw new ValidationError('context options', [
       { path: ['limit'], message: 'must be an integer from 0 to 500' },
@@ -40,11 +49,11 @@ export async function buildContext(
   }
   let conversation: Conversation | undefined;
   let customerId: string;
-  if ('conversationId' in query) {
+  if (query.conversationId !== undefined) {
     conversation = await rt.store.getConversation(query.conversationId);
     if (!conversation) throw new NotFoundError(`conversation ${query.conversationId} not found`);
     customerId = conversation.customerId;
-  } else customerId = query.customerId;
+  } else customerId = query.customerId!;
   const customer = await resolveCustomer(rt, customerId);
   const [conversations, messages, count] = await Promise.all([
     rt.store.listConversations({ customerId: customer.id, limit: ALL }),

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ConflictError, NotFoundError } from '../model/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../model/errors.js';
 import type { Changes } from '../model/events.js';
 import { type Conversation, ConversationStatus, Priority } from '../model/records.js';
 import { type CursorScope, cursorError, decodeCursor, encodeCursor } from './cursor.js';
@@ -19,7 +19,8 @@ const Patch = z.strictObject({
   status: ConversationStatus.optional(),
   assigneeId: z.string().min(1).max(256).nullable().optional(),
   teamId: z.string().min(1).max(256).nullable().optional(),
-  tags: z.array(z.string().min(1).max(128)).max(100).optional(),
+  /** Trimmed: ` vip ` and `vip` are one tag, and a blank one is refused. */
+  tags: z.array(z.string().trim().min(1).max(128)).max(100).optional(),
   priority: Priority.optional(),
   subject: z.string().max(1024).nullable().optional(),
   /** Any ISO time with a zone (`Z` or an offset), stored as UTC like every other time. */
@@ -28,6 +29,14 @@ const Patch = z.strictObject({
     .transform((value) => new Date(value).toISOString())
     .nullable()
     .optional(),
+});
+
+const UpdateOptions = z.strictObject({
+  /**
+   * Versions are whole numbers (a record starts at 1): anything else could never match. Strict: a
+   * misspelt key (`version`) would otherwise drop the check silently.
+   */
+  expectedVersion: z.number().int().min(0).optional(),
 });
 
 const nullable = ['assigneeId', 'teamId', 'subject', 'snoozedUntil'] as const;
@@ -66,14 +75,36 @@ function applyPatch(conversation: Conversation, patch: z.output<typeof Patch>, n
   return { next, changes };
 }
 
+/**
+ * Refuses a snooze time the patch gives for a conversation it leaves not snoozed, or a new snooze
+ * time not after now. The snooze time already stored, given again, is no change.
+ */
+function checkSnooze(
+  given: string | null | undefined,
+  before: Conversation,
+  after: Conversation,
+  now: number,
+) {
+  if (typeof given !== 'string') return;
+  const problem =
+    after.status !== 'snoozed'
+      ? `is only kept on a snoozed conversation; this one would be ${after.status}`
+      : given !== before.snoozedUntil && Date.parse(given) <= now
+        ? `must be later than now (${iso(now)})`
+        : undefined;
+  if (problem)
+    throw new ValidationError('conversation patch', [{ path: ['snoozedUntil'], message: problem }]);
+}
+
 /** `desk.conversations.update`: patches status, assignee, tags, priority or subject with an optimistic version. */
 export async function updateConversation(
   rt: Runtime,
   id: string,
   raw: ConversationPatch,
-  options: { expectedVersion?: number } = {},
+  rawOptions: { expectedVersion?: number } = {},
 ): Promise<Conversation> {
   const patch = parseInput(Patch, raw, 'conversation patch');
+  const options = parseInput(UpdateOptions, rawOptions, 'conversation update options');
   const step = async () => {
     const conversation = await rt.store.getConversation(id);
     if (!conversation) throw new NotFoundError(`conversation ${id} not found`);
@@ -84,6 +115,7 @@ export async function updateConversation(
     }
     const now = rt.clock();
     const { next, changes } = applyPatch(conversation, patch, now);
+    checkSnooze(patch.snoozedUntil, conversation, next, now);
     if (Object.keys(changes).length === 0) return conversation;
     const updated = { ...next, updatedAt: iso(now), version: conversation.version + 1 };
     const event = makeEvent(

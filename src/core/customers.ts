@@ -1,5 +1,4 @@
 import * as z from 'zod';
-import { NotFoundError } from '../model/errors.js';
 import type { Changes } from '../model/events.js';
 import { type Customer, Json } from '../model/records.js';
 import {
@@ -14,7 +13,14 @@ import {
 
 const Patch = z.strictObject({
   displayName: z.string().min(1).max(256).optional(),
-  traits: z.record(z.string().min(1).max(256), Json.optional()).optional(),
+  traits: z
+    .custom<object>(
+      (traits) => typeof traits !== 'object' || traits === null || !Object.hasOwn(traits, '__proto__'),
+      // A record parse drops the key silently, and a host's `Object.assign` would take it as a prototype.
+      { message: 'a trait cannot be named __proto__', path: ['__proto__'] },
+    )
+    .pipe(z.record(z.string().min(1).max(256), Json.optional()))
+    .optional(),
 });
 
 /**
@@ -24,9 +30,8 @@ const Patch = z.strictObject({
 export async function updateCustomer(rt: Runtime, id: string, raw: z.input<typeof Patch>): Promise<Customer> {
   const patch = parseInput(Patch, raw, 'customer patch');
   return withConflictRetry(async () => {
-    const customer = await resolveCustomer(rt, id).catch(() => {
-      throw new NotFoundError(`customer ${id} not found`);
-    });
+    // NotFoundError for an unknown id; a store's own failure (StorageError) goes to the caller as it is.
+    const customer = await resolveCustomer(rt, id);
     const now = rt.clock();
     const traits = { ...customer.traits };
     for (const [key, value] of Object.entries(patch.traits ?? {})) {

@@ -1,4 +1,5 @@
 import { isSupportedCountry } from 'libphonenumber-js';
+import * as z from 'zod';
 import { NotFoundError, ValidationError } from '../model/errors.js';
 import type { InboundEvent, ParsedStatusUpdate, SkippedItem } from '../model/inbound.js';
 import type { Json } from '../model/records.js';
@@ -9,11 +10,11 @@ import { updateCustomer } from './customers.js';
 import { DeskEmitter } from './emitter.js';
 import { identify } from './identity.js';
 import { createIdGenerator } from './ids.js';
-import { mergeCustomers, unmergeCustomers } from './merge.js';
+import { mergeByApi, unmergeCustomers } from './merge.js';
 import { Outbox, type OutboxSettings } from './outbox.js';
 import { applyReceive, type PreparedReceive, prepareReceive, receive } from './receive.js';
 import { reply } from './reply.js';
-import { type Runtime, resolveCustomer } from './runtime.js';
+import { parseInput, type Runtime, resolveCustomer } from './runtime.js';
 import { applyStatus, EarlyStatuses, matchEcho, parseStatusUpdate, updateStatus } from './status.js';
 import type { Store } from './store.js';
 import { conversationMessages, customerTimeline } from './timeline.js';
@@ -83,19 +84,42 @@ type PreparedEvent =
   | { type: 'echo'; channel: string; externalId: string; idempotencyKey?: string }
   | SkippedItem;
 
+const EVENT_TYPES: ReadonlySet<unknown> = new Set(['message', 'status', 'echo', 'skipped']);
+
+/** Refuses what is not a list of events of a known type, naming the index: nothing is written. */
+function checkEvents(events: unknown): asserts events is InboundEvent[] {
+  if (!Array.isArray(events))
+    throw new ValidationError('webhook events', [{ path: [], message: 'not an array of events' }]);
+  events.forEach((event: unknown, i) => {
+    const type = typeof event === 'object' && event !== null ? (event as { type?: unknown }).type : undefined;
+    if (!EVENT_TYPES.has(type))
+      throw new ValidationError('webhook events', [
+        { path: [i, 'type'], message: 'not an event: type must be message, status, echo or skipped' },
+      ]);
+  });
+}
+
 /** Validates one event of a webhook for the channel `channelId`, writing nothing. */
 function prepareEvent(rt: Runtime, channelId: string, event: InboundEvent): PreparedEvent {
   if (event.type === 'message') {
-    const message = event.message.channel ? event.message : { ...event.message, channel: channelId };
+    // `?.`: a caller's event may hold no message at all; the schema then names what is missing.
+    const message = event.message?.channel ? event.message : { ...event.message, channel: channelId };
     return { type: 'message', prepared: prepareReceive(rt, message) };
   }
   if (event.type === 'status') {
-    const status = event.status.channel ? event.status : { ...event.status, channel: channelId };
+    const status = event.status?.channel ? event.status : { ...event.status, channel: channelId };
     return { type: 'status', update: parseStatusUpdate(status) };
   }
   if (event.type === 'skipped') return event;
-  return { ...event, channel: event.channel ?? channelId };
+  return parseInput(Echo, { ...event, channel: event.channel ?? channelId }, 'echo');
 }
+
+const Echo = z.object({
+  type: z.literal('echo'),
+  channel: z.string().min(1),
+  externalId: z.string().min(1),
+  idempotencyKey: z.string().min(1).optional(),
+});
 
 /** Logs an item the adapter skipped and reports it; nothing is stored for it. */
 function skip(rt: Runtime, channelId: string, item: SkippedItem): IngestResult {
@@ -116,6 +140,7 @@ async function ingest(
   channelId: string,
   events: InboundEvent[],
 ): Promise<IngestResult[]> {
+  checkEvents(events);
   const prepared = events.map((event) => prepareEvent(rt, channelId, event));
   const results: IngestResult[] = [];
   for (const event of prepared) {
@@ -180,7 +205,7 @@ export function assembleDesk(options: DeskOptions, store: Store): Desk {
       return message;
     },
     identify: (customerId, identity, opts) => identify(rt, customerId, identity, opts),
-    merge: (keepId, mergeId, opts) => mergeCustomers(rt, keepId, mergeId, opts?.reason ?? 'api'),
+    merge: (keepId, mergeId, opts) => mergeByApi(rt, keepId, mergeId, opts),
     unmerge: (mergeId) => unmergeCustomers(rt, mergeId),
     context: (query, opts) => buildContext(rt, query, opts),
     timeline: (customerId, opts) => customerTimeline(rt, customerId, opts),

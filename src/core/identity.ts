@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import * as z from 'zod';
 import { ValidationError } from '../model/errors.js';
 import type { DeskEvent } from '../model/events.js';
 import { type Identity, IdentityInput, identityKey, normalizeIdentityValue } from '../model/identity.js';
@@ -131,6 +131,11 @@ function autoMergeKeeps(rt: Runtime, incoming: Identity, held: Identity): 'holde
   return incoming.verified && !held.verified ? 'customer' : 'holder';
 }
 
+const IdentifyOptions = z.strictObject({
+  reason: z.enum(['identify', 'login']).optional(),
+  source: z.string().min(1).max(128).optional(),
+});
+
 /**
  * `desk.identify`: attaches an identity to a customer. When another customer holds it, the two are
  * merged if the policy allows (the holder is kept, unless it only claimed the identity and this
@@ -141,8 +146,9 @@ export async function identify(
   rt: Runtime,
   customerId: string,
   input: unknown,
-  options: { reason?: 'identify' | 'login'; source?: string } = {},
+  rawOptions: { reason?: 'identify' | 'login'; source?: string } = {},
 ): Promise<IdentifyResult> {
+  const options = parseInput(IdentifyOptions, rawOptions, 'identify options');
   const now = rt.clock();
   const identity = normalizeIdentity(rt, input, options.source ?? 'api', now);
   return withConflictRetry(async () => {

@@ -1,11 +1,13 @@
+import * as z from 'zod';
 import { ConflictError, NotFoundError, PolicyError, ValidationError } from '../model/errors.js';
 import type { Identity } from '../model/identity.js';
-import type { Conversation, Customer, Json, MergeRecord, Message } from '../model/records.js';
+import { type Conversation, type Customer, type Json, MergeRecord, type Message } from '../model/records.js';
 import { keyOf } from './identity.js';
 import {
   commitAndEmit,
   iso,
   makeEvent,
+  parseInput,
   type Runtime,
   resolveCustomer,
   withConflictRetry,
@@ -13,6 +15,14 @@ import {
 import type { Put } from './store.js';
 
 const ALL = Number.MAX_SAFE_INTEGER;
+
+/**
+ * A trait's own value: a trait named like an Object.prototype member (`constructor`, `toString`) is
+ * a trait like any other, never the inherited member.
+ */
+function own(traits: Record<string, Json>, key: string): Json | undefined {
+  return Object.hasOwn(traits, key) ? traits[key] : undefined;
+}
 
 function isBlank(value: Json | undefined): boolean {
   return value === undefined || value === null || value === '';
@@ -45,13 +55,14 @@ function mergeTraits(kept: Customer, merged: Customer) {
   const filled: string[] = [];
   const conflicts: MergeRecord['traitConflicts'] = [];
   for (const [key, value] of Object.entries(merged.traits)) {
-    if (isBlank(kept.traits[key])) {
+    const mine = own(kept.traits, key);
+    if (isBlank(mine)) {
       if (!isBlank(value)) {
         traits[key] = value;
         filled.push(key);
       }
-    } else if (!isBlank(value) && !sameJson(kept.traits[key], value)) {
-      conflicts.push({ key, winner: 'kept', kept: kept.traits[key]!, merged: value });
+    } else if (!isBlank(value) && !sameJson(mine, value)) {
+      conflicts.push({ key, winner: 'kept', kept: mine!, merged: value });
     }
   }
   return { traits, filled, conflicts };
@@ -133,6 +144,27 @@ function mergeRecords(
   return { record, keptAfter, mergedAfter };
 }
 
+const MergeInput = z.object({
+  keepId: z.string().min(1),
+  mergeId: z.string().min(1),
+  options: z.strictObject({ reason: MergeRecord.shape.reason.optional() }).optional(),
+});
+
+/**
+ * `desk.merge`: validates the caller's ids and options (`reason` one of `api`, `identify`, `login`;
+ * default `api`), then {@link mergeCustomers}.
+ * @throws ValidationError naming `keepId`, `mergeId` or `options.reason`.
+ */
+export async function mergeByApi(
+  rt: Runtime,
+  keepId: string,
+  mergeId: string,
+  options?: { reason?: MergeRecord['reason'] },
+): Promise<MergeRecord> {
+  const input = parseInput(MergeInput, { keepId, mergeId, options }, 'merge');
+  return mergeCustomers(rt, input.keepId, input.mergeId, input.options?.reason ?? 'api');
+}
+
 /**
  * Merges `mergedId` into `keptId` in one atomic batch: every conversation, message and identity
  * moves, blank traits are filled, and a MergeRecord keeps what `unmerge` needs to undo it exactly.
@@ -206,9 +238,10 @@ function keptWithoutMerge(kept: Customer, merge: MergeRecord, merged: Customer, 
   );
   const traits = { ...kept.traits };
   for (const key of merge.filledTraits) {
-    if (!sameJson(traits[key], merged.traits[key])) continue; // changed since the merge: the host's newer value stays
-    if (merge.keptBefore.traits[key] === undefined) delete traits[key];
-    else traits[key] = merge.keptBefore.traits[key]!;
+    if (!sameJson(own(traits, key), own(merged.traits, key))) continue; // changed since the merge: the host's newer value stays
+    const before = own(merge.keptBefore.traits, key);
+    if (before === undefined) delete traits[key];
+    else traits[key] = before;
   }
   const displayName =
     merge.keptBefore.displayName === undefined && kept.displayName === merged.displayName

@@ -9,6 +9,7 @@ import {
   type Conversation,
   type Customer,
   channelKinds,
+  Json,
   type Message,
 } from '../model/records.js';
 import { keyOf } from './identity.js';
@@ -28,15 +29,23 @@ const ReplySchema = z
   .object({
     parts: z.array(Part).min(1).max(100).optional(),
     text: z.string().min(1).max(65_536).optional(),
-    author: Author.optional(),
+    /** An agent, a bot or the system: the customer writes inbound messages, never replies. */
+    author: Author.refine((author) => author.type !== 'customer', {
+      message: 'a reply is written by an agent, a bot or the system, not the customer',
+      path: ['type'],
+    }).optional(),
     channel: z.string().min(1).optional(),
     fallback: z.array(z.string().min(1)).max(10).optional(),
     direction: z.enum(['outbound', 'internal']).optional(),
-    meta: z.record(z.string(), z.unknown()).optional(),
+    meta: z.record(z.string(), Json).optional(),
   })
   .refine((input) => input.parts !== undefined || input.text !== undefined, {
     message: 'either parts or text is required',
     path: ['parts'],
+  })
+  .refine((input) => input.parts === undefined || input.text === undefined, {
+    message: 'give parts or text, not both',
+    path: ['text'],
   });
 
 const knownKinds: ReadonlySet<string> = new Set(channelKinds);
@@ -285,7 +294,7 @@ export async function reply(rt: Runtime, conversationId: string, raw: ReplyInput
       direction === 'internal'
         ? { route: { channel: chain[0]!, kind: 'api' as ChannelKind, to: undefined }, rest: [] }
         : pickRoute(rt, chain, parts, conversation, customer, now);
-    const meta = { ...(input.meta as Message['meta']) };
+    const meta: Record<string, Json> = { ...input.meta };
     // The chain is the desk's to keep: a `fallback` key of the host's meta is not a chain.
     if (picked.rest.length > 0) meta.fallback = picked.rest;
     else delete meta.fallback;

@@ -84,10 +84,11 @@ export interface ReceiveResult {
   created: boolean;
 }
 
-/** What to reply. Give `parts`, or `text` for one text part. */
+/** What to reply. Give `parts`, or `text` for one text part, not both (a ValidationError). */
 export interface ReplyInput {
   parts?: Part[];
   text?: string;
+  /** An agent (default), a bot or the system; a `customer` author is a ValidationError. */
   author?: Author;
   /** Channel id to send on. Default: the channel of the customer's latest inbound message. */
   channel?: string;
@@ -95,6 +96,7 @@ export interface ReplyInput {
   fallback?: string[];
   /** `internal` stores an agent note that is never sent. Default `outbound`. */
   direction?: 'outbound' | 'internal';
+  /** JSON values only (no BigInt, function, Date, NaN): anything else is a ValidationError naming the key. */
   meta?: Record<string, Json>;
 }
 
@@ -103,10 +105,17 @@ export interface ConversationPatch {
   status?: ConversationStatus;
   assigneeId?: string | null;
   teamId?: string | null;
+  /** Replaces the tags: each trimmed (1 to 128 characters), duplicates dropped, at most 100. */
   tags?: string[];
   priority?: Priority;
   subject?: string | null;
-  /** Snooze until this time (ISO); with status `snoozed`. */
+  /**
+   * Snooze until this time (ISO with a zone, kept in UTC). Only for a conversation the patch leaves
+   * `snoozed` (give `status: 'snoozed'` with it, or the conversation is snoozed already), and later
+   * than now unless it is the time already stored: otherwise a ValidationError naming `snoozedUntil`.
+   * A conversation snoozed without a time stays snoozed until the customer writes again. Moving to
+   * another status clears it.
+   */
   snoozedUntil?: string | null;
 }
 
@@ -233,7 +242,8 @@ export interface Desk {
   /**
    * Applies a parsed webhook's events (messages, statuses, echoes) in order, for the channel
    * `channelId` (an event that names no channel is that channel's). Every event is validated
-   * first: a malformed one throws `ValidationError` naming the field, and nothing is written.
+   * first: a malformed one throws `ValidationError` naming the field, and nothing is written; so does
+   * anything that is not an array of events of a known `type` (`message`, `status`, `echo`, `skipped`).
    * A `skipped` event (an item of a batch the adapter could not read) is logged as one warning
    * through the desk's logger, naming the channel, the reason and the field, and stores nothing.
    */
@@ -256,7 +266,10 @@ export interface Desk {
    * a merge (the holder is kept, unless it only claimed the identity and this one is verified: then
    * the verified side is kept), a verified identity displacing a self-claimed one, or only a
    * `customer.merge_suggested` event. Identifying an identity already held, with nothing new to
-   * verify, writes nothing.
+   * verify, writes nothing. A merged-away `customerId` identifies the survivor.
+   * @throws ValidationError for a bad identity, or options other than `reason` (`identify` or
+   *   `login`) and `source` (a channel id, 1 to 128 characters; default `api`); NotFoundError for an
+   *   unknown customer.
    */
   identify(
     customerId: string,
@@ -266,7 +279,11 @@ export interface Desk {
   /**
    * Merges customer `mergeId` into `keepId` atomically: conversations, messages and identities move,
    * blank traits are filled, conflicts are recorded. Returns the record `unmerge` takes.
-   * @throws ConflictError if either side was merged already, PolicyError across brands.
+   * Trait keys are the customers' own keys: one named like an Object member (`constructor`) is a
+   * trait like any other.
+   * @throws ValidationError for ids that are not non-empty strings, the same id twice, or a `reason`
+   *   other than `api` (default), `identify` or `login`; NotFoundError for an unknown customer;
+   *   ConflictError if either side was merged already; PolicyError across brands.
    */
   merge(keepId: string, mergeId: string, options?: { reason?: MergeRecord['reason'] }): Promise<MergeRecord>;
   /**
@@ -280,7 +297,8 @@ export interface Desk {
    * The continuity payload of a customer, or of a conversation's customer (merged-away ids resolve to
    * the survivor): identities, every conversation, the newest `limit` messages across every channel
    * (an integer from 0 to 500, default 50), channels used, last contact per channel and counts.
-   * @throws NotFoundError for an unknown customer or conversation, ValidationError naming `limit`.
+   * @throws NotFoundError for an unknown customer or conversation; ValidationError naming `limit`, or
+   *   for a query that does not give exactly one of `customerId` and `conversationId`.
    */
   context(
     query: { customerId: string } | { conversationId: string },
@@ -305,7 +323,12 @@ export interface Desk {
     get(id: string): Promise<Customer>;
     /** Follows merges: the live customer an id resolves to. */
     resolve(id: string): Promise<Customer>;
-    /** Sets the display name and traits (a trait set to `undefined` is removed); emits `customer.updated`. */
+    /**
+     * Sets the display name and traits (a trait set to `undefined` is removed); emits `customer.updated`.
+     * A merged-away id updates the survivor.
+     * @throws ValidationError for a bad patch (a trait named `__proto__` among them); NotFoundError for
+     *   an unknown id; a store's own failure (StorageError) as it is.
+     */
     update(
       id: string,
       patch: { displayName?: string; traits?: Record<string, Json | undefined> },
@@ -330,8 +353,13 @@ export interface Desk {
     }): Promise<Page<Conversation>>;
     /**
      * Patches status, assignee, team, tags, priority, subject or snooze and emits `conversation.updated`
-     * with what changed. With `expectedVersion` a concurrent change is a ConflictError; without, the
-     * patch is applied again on fresh state.
+     * with what changed (a no-op patch writes and emits nothing). With `expectedVersion` (a whole
+     * number; anything else is a ValidationError naming it) a concurrent change is a ConflictError;
+     * without, the patch is applied again on fresh state. Any status may follow any other: an agent
+     * may reopen a closed conversation; ending one stamps `resolvedAt`, reopening clears it. See
+     * {@link ConversationPatch} for tags and snooze.
+     * @throws ValidationError naming the field (nothing is written), NotFoundError for an unknown id
+     *   (a message id among them), ConflictError for a stale `expectedVersion`.
      */
     update(
       id: string,
