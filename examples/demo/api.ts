@@ -131,14 +131,21 @@ async function simulateRoute(request: Request, [channel]: string[], context: Api
   );
 }
 
-/** The shop's server vouches for its logged-in user: a token valid for one hour. */
+/** How long an identity token the shop signs is valid; the shop page renews it before then. */
+const TOKEN_LIFETIME_SEC = 3600;
+
+/** The shop's server vouches for its logged-in user: a token valid for {@link TOKEN_LIFETIME_SEC}. */
 async function identityToken() {
-  const exp = Math.floor(Date.now() / 1000) + 3600;
+  const exp = Math.floor(Date.now() / 1000) + TOKEN_LIFETIME_SEC;
   const token = await signIdentityToken(
     { sub: ANN.sub, email: ANN.email, name: ANN.name, exp },
     IDENTITY_SECRET,
   );
-  return json({ token, user: { id: ANN.sub, email: ANN.email, name: ANN.name } });
+  return json({
+    token,
+    expiresInSec: TOKEN_LIFETIME_SEC,
+    user: { id: ANN.sub, email: ANN.email, name: ANN.name },
+  });
 }
 
 /** Creates the API handler. */

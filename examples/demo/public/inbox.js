@@ -172,6 +172,9 @@ function renderComposer(view) {
     } finally {
       current().disabled = false;
       current().focus();
+      // The agent's own reply: show it, even when they had scrolled back through the history.
+      const timeline = document.getElementById('timeline');
+      if (timeline) timeline.scrollTop = timeline.scrollHeight;
       refresh();
     }
   };
@@ -186,6 +189,7 @@ function renderComposer(view) {
     h(
       'button',
       {
+        type: 'button',
         role: 'tab',
         'aria-selected': String(state.mode === mode),
         onclick: () => {
@@ -233,10 +237,12 @@ function renderThread() {
   if (!view) return;
   // Keep the agent's draft (and focus) across live refreshes of the same conversation.
   const draft = document.getElementById('reply-text');
-  const kept =
-    draft && state.renderedId === view.conversation.id
-      ? { text: draft.value, focused: document.activeElement === draft }
-      : null;
+  const same = state.renderedId === view.conversation.id;
+  const kept = draft && same ? { text: draft.value, focused: document.activeElement === draft } : null;
+  // An agent reading back through the history stays where they are; at the bottom, they follow.
+  const old = document.getElementById('timeline');
+  const readingBack = same && old && old.scrollHeight - old.scrollTop - old.clientHeight > 40;
+  const scrollTop = readingBack ? old.scrollTop : null;
   const timeline = h(
     'div.timeline#timeline',
     {},
@@ -244,7 +250,7 @@ function renderThread() {
   );
   threadEl.replaceChildren(renderHeader(view), timeline, typingIndicator(view), renderComposer(view));
   state.renderedId = view.conversation.id;
-  timeline.scrollTop = timeline.scrollHeight;
+  timeline.scrollTop = scrollTop ?? timeline.scrollHeight;
   if (kept) {
     const input = document.getElementById('reply-text');
     input.value = kept.text;
