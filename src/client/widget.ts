@@ -126,7 +126,13 @@ function createElementClass(options: ChatWidgetOptions) {
       client.on('message', (message) => this.#show(message));
       client.on('status', ({ messageId, status }) => this.#setStatus(messageId, status));
       client.on('typing', (event) => this.#showTyping(event));
-      client.on('error', (error) => console.warn('threadline-chat:', error.message));
+      client.on('error', (error) => {
+        console.warn('threadline-chat:', error.message);
+        // The server refused the identity token (expired, or revoked): only the host can get a
+        // new one, so tell it instead of leaving the visitor looking at "Offline".
+        if ((error as { status?: number }).status === 401 && this.hasAttribute('token'))
+          this.dispatchEvent(new CustomEvent('threadline-unauthorized', { bubbles: true, composed: true }));
+      });
       let loaded = false;
       client.on('connection', (state) => {
         this.#ui!.state.textContent = STATE_TEXT[state];
