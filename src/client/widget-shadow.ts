@@ -34,6 +34,7 @@ export function buildShadow(host: HTMLElement) {
   const banner = h('div', { class: 'banner', role: 'status', hidden: '' }, [
     'You are offline. Messages will be sent when the connection returns.',
   ]);
+  const earlier = h('button', { class: 'earlier', type: 'button', hidden: '' }, ['Earlier messages']);
   const log = h('ol', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-labelledby': 'heading' });
   const typing = h('div', { class: 'typing', hidden: '' });
   const input = h('textarea', {
@@ -51,7 +52,7 @@ export function buildShadow(host: HTMLElement) {
   const panel = h(
     'section',
     { id: 'panel', class: 'panel', part: 'panel', role: 'dialog', 'aria-labelledby': 'heading', hidden: '' },
-    [h('header', {}, [heading, state, close]), banner, log, typing, form],
+    [h('header', {}, [heading, state, close]), banner, earlier, log, typing, form],
   );
   root.append(launcher, panel);
   return {
@@ -61,6 +62,7 @@ export function buildShadow(host: HTMLElement) {
     state,
     close,
     banner,
+    earlier,
     log,
     typing,
     input,

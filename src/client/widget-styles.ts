@@ -22,6 +22,7 @@ h2{margin:0;font-size:16px;font-weight:600;flex:1}
 .close{border:0;background:transparent;color:inherit;border-radius:8px;padding:4px;display:grid}
 .close:focus-visible{outline-color:var(--at)}
 .banner{padding:8px 16px;background:#fef3c7;color:#78350f;font-size:13px}
+.earlier{margin:8px auto 0;border:0;background:none;color:var(--a);font-size:12.5px;text-decoration:underline}
 .log{flex:1;overflow-y:auto;margin:0;padding:16px;list-style:none;display:flex;flex-direction:column;gap:10px}
 .msg{max-width:82%;align-self:flex-start;display:flex;flex-direction:column;gap:3px}
 .mine{align-self:flex-end;align-items:flex-end}

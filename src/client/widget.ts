@@ -45,6 +45,8 @@ function createElementClass(options: ChatWidgetOptions) {
     #shown = new Map<string, Shown>();
     /** Client ids of visitor messages the server accepted (their pending copies are stale). */
     #accepted = new Set<string>();
+    /** The cursor of the history before the oldest message shown; null when it is all shown. */
+    #older: string | null = null;
     #unread = 0;
     #typingSentAt = 0;
     #typingIdle: ReturnType<typeof setTimeout> | undefined;
@@ -90,6 +92,7 @@ function createElementClass(options: ChatWidgetOptions) {
       this.#ui = ui;
       ui.launcher.addEventListener('click', () => (this.hasAttribute('open') ? this.hide() : this.show()));
       ui.close.addEventListener('click', () => this.hide());
+      ui.earlier.addEventListener('click', () => void this.#loadEarlier());
       ui.panel.addEventListener('keydown', (event) => {
         if (event.key === 'Escape') this.hide();
       });
@@ -153,6 +156,7 @@ function createElementClass(options: ChatWidgetOptions) {
       this.#shown.clear();
       this.#accepted.clear();
       this.#ui?.log.replaceChildren();
+      this.#setOlder(null);
     }
 
     /** Shows the cached history and the outbox at once, before the server answers. */
@@ -166,11 +170,34 @@ function createElementClass(options: ChatWidgetOptions) {
     async #refresh(client: ChatClient): Promise<void> {
       try {
         const page = await client.history({ limit: 50 });
-        if (client === this.client)
-          for (const message of [...page.items].reverse()) this.#show(message, false);
+        if (client !== this.client) return;
+        for (const message of [...page.items].reverse()) this.#show(message, false);
+        this.#setOlder(page.nextCursor);
       } catch (error) {
         console.warn('threadline-chat: history could not be loaded:', (error as Error).message);
       }
+    }
+
+    /** Shows the page of history before the oldest message shown, keeping the reader's place. */
+    async #loadEarlier(): Promise<void> {
+      const client = this.client;
+      const log = this.#ui!.log;
+      if (!client || this.#older === null) return;
+      try {
+        const page = await client.history({ limit: 50, before: this.#older });
+        if (client !== this.client) return;
+        const fromBottom = log.scrollHeight - log.scrollTop;
+        for (const message of [...page.items].reverse()) this.#show(message, false);
+        log.scrollTop = log.scrollHeight - fromBottom;
+        this.#setOlder(page.nextCursor);
+      } catch (error) {
+        console.warn('threadline-chat: earlier messages could not be loaded:', (error as Error).message);
+      }
+    }
+
+    #setOlder(cursor: string | null): void {
+      this.#older = cursor;
+      if (this.#ui) this.#ui.earlier.hidden = cursor === null;
     }
 
     /** Adds or updates a message in the log, replacing its pending copy; keeps the log in time order. */

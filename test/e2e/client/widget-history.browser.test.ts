@@ -1,0 +1,64 @@
+/**
+ * A long chat in real Chromium: the widget opens on the newest page of history and its "Earlier
+ * messages" button pages back to the first message, keeping the reader's place.
+ */
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Message } from '../../../src/model/records.js';
+import { launchChromium, requireChromium } from '../indexeddb/chromium.js';
+import { startWidgetServer, type WidgetServer } from './widget-server.js';
+
+const installed = requireChromium('the <threadline-chat> history suite');
+const REPLIES = 130;
+
+describe.runIf(installed)('<threadline-chat> with a long history in real Chromium', () => {
+  let browser: Browser;
+  let server: WidgetServer;
+
+  beforeAll(async () => {
+    server = await startWidgetServer();
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('shows the newest messages first and pages back to the first one on demand', async () => {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(server.url);
+    await page.locator('threadline-chat .launcher').click();
+    await page.locator('threadline-chat .state', { hasText: 'Online' }).waitFor();
+    const received = new Promise<Message>((resolve) =>
+      server.desk.on('message.received', (event) => resolve(event.message)),
+    );
+    await page.locator('threadline-chat textarea').fill('the very first message');
+    await page.locator('threadline-chat textarea').press('Enter');
+    const first = await received;
+    for (let i = 1; i <= REPLIES; i++)
+      await server.desk.reply(first.conversationId, { text: `answer ${i}`, author: { type: 'agent' } });
+    await server.desk.outbox.flush();
+
+    await page.reload();
+    await page.locator('threadline-chat .launcher').click();
+    const bubbles = page.locator('threadline-chat li.msg .bubble');
+    await page.locator('threadline-chat li.msg .bubble', { hasText: `answer ${REPLIES}` }).waitFor();
+    const earlier = page.locator('threadline-chat .earlier');
+    await earlier.waitFor({ state: 'visible' });
+    expect(await bubbles.count()).toBeLessThan(REPLIES + 1);
+
+    // Each click loads one page; the button hides (in the same task) once the first message is in.
+    for (let clicks = 0; await earlier.isVisible(); clicks++) {
+      expect(clicks).toBeLessThan(5);
+      const shown = await bubbles.count();
+      await earlier.click();
+      await expect.poll(() => bubbles.count()).toBeGreaterThan(shown);
+    }
+    await page.locator('threadline-chat li.msg .bubble', { hasText: 'the very first message' }).waitFor();
+    const texts = await bubbles.allTextContents();
+    expect(texts).toHaveLength(REPLIES + 1);
+    expect(texts[0]).toBe('the very first message');
+    expect(texts.at(-1)).toBe(`answer ${REPLIES}`);
+    await page.context().close();
+  });
+});
