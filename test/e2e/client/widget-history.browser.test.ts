@@ -1,43 +1,28 @@
-/**
- * A long chat in real Chromium: the widget opens on the newest page of history and its "Earlier
- * messages" button pages back to the first message, keeping the reader's place.
- */
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Message } from '../../../src/model/records.js';
-import { launchChromium, requireChromium } from '../indexeddb/chromium.js';
-import { startWidgetServer, type WidgetServer } from './widget-server.js';
+import { requireChromium } from '../indexeddb/chromium.js';
+import { useWidgetInChromium } from './widget-server.js';
 
 const installed = requireChromium('the <threadline-chat> history suite');
 const REPLIES = 130;
 
 describe.runIf(installed)('<threadline-chat> with a long history in real Chromium', () => {
-  let browser: Browser;
-  let server: WidgetServer;
-
-  beforeAll(async () => {
-    server = await startWidgetServer();
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const suite = useWidgetInChromium();
 
   it('shows the newest messages first and pages back to the first one on demand', async () => {
-    const page = await (await browser.newContext()).newPage();
-    await page.goto(server.url);
+    const page = await (await suite.browser.newContext()).newPage();
+    await page.goto(suite.server.url);
     await page.locator('threadline-chat .launcher').click();
     await page.locator('threadline-chat .state', { hasText: 'Online' }).waitFor();
     const received = new Promise<Message>((resolve) =>
-      server.desk.on('message.received', (event) => resolve(event.message)),
+      suite.server.desk.on('message.received', (event) => resolve(event.message)),
     );
     await page.locator('threadline-chat textarea').fill('the very first message');
     await page.locator('threadline-chat textarea').press('Enter');
     const first = await received;
     for (let i = 1; i <= REPLIES; i++)
-      await server.desk.reply(first.conversationId, { text: `answer ${i}`, author: { type: 'agent' } });
-    await server.desk.outbox.flush();
+      await suite.server.desk.reply(first.conversationId, { text: `answer ${i}`, author: { type: 'agent' } });
+    await suite.server.desk.outbox.flush();
 
     await page.reload();
     await page.locator('threadline-chat .launcher').click();

@@ -1,35 +1,23 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, requireChromium } from '../indexeddb/chromium.js';
-import { startWidgetServer, type WidgetServer } from './widget-server.js';
+import { describe, expect, it } from 'vitest';
+import { requireChromium } from '../indexeddb/chromium.js';
+import { useWidgetInChromium } from './widget-server.js';
 
 // The Chromium requirement in CI is enforced by widget.browser.test.ts; here the tests only run where it is.
 const installed = requireChromium('the <threadline-chat> size-limit suite');
 
 describe.runIf(installed)('<threadline-chat> message size in real Chromium', () => {
-  let browser: Browser;
-  let server: WidgetServer;
-
-  beforeAll(async () => {
-    server = await startWidgetServer();
-    browser = await launchChromium();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const suite = useWidgetInChromium();
 
   it('sends the longest text, 65 536 CJK characters (196 KB as UTF-8), and takes no longer one', async () => {
-    const page = await browser.newPage();
+    const page = await suite.browser.newPage();
     const errors: string[] = [];
     page.on('console', (message) => {
       if (message.type() !== 'log') errors.push(message.text());
     });
-    await page.goto(server.url);
+    await page.goto(suite.server.url);
     await page.locator('threadline-chat .launcher').click();
     const received: string[] = [];
-    server.desk.on('message.received', ({ message }) => {
+    suite.server.desk.on('message.received', ({ message }) => {
       received.push(message.parts[0]?.type === 'text' ? message.parts[0].text : '');
     });
     const input = page.locator('threadline-chat textarea');

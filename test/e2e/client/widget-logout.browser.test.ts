@@ -2,12 +2,12 @@
  * A shared computer, in real Chromium: after a signed-in user logs out, the next person to open
  * the widget sees none of their chat, neither from the browser's cache nor from the server.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { signIdentityToken } from '../../../src/http/token.js';
 import type { Message } from '../../../src/model/records.js';
-import { launchChromium, requireChromium } from '../indexeddb/chromium.js';
-import { startWidgetServer, type WidgetServer } from './widget-server.js';
+import { requireChromium } from '../indexeddb/chromium.js';
+import { useWidgetInChromium } from './widget-server.js';
 
 const installed = requireChromium('the <threadline-chat> logout suite');
 const SECRET = 'widget-logout-test-secret-0123456789';
@@ -39,22 +39,12 @@ const setToken = (page: Page, token: string | null) =>
   }, token);
 
 describe.runIf(installed)('<threadline-chat> on a shared computer in real Chromium', () => {
-  let browser: Browser;
-  let server: WidgetServer;
-
-  beforeAll(async () => {
-    server = await startWidgetServer({ chat: { identitySecret: SECRET } });
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const suite = useWidgetInChromium({ chat: { identitySecret: SECRET } });
 
   /** A user signs in on a fresh browser, writes something private and gets a reply. */
   async function userChats(sub: string): Promise<{ page: Page; token: string }> {
-    const page = await (await browser.newContext()).newPage();
-    await page.goto(server.url);
+    const page = await (await suite.browser.newContext()).newPage();
+    await page.goto(suite.server.url);
     const token = await signIdentityToken(
       { sub, email: `${sub}@example.com`, exp: Math.floor(Date.now() / 1000) + 600 },
       SECRET,
@@ -63,12 +53,12 @@ describe.runIf(installed)('<threadline-chat> on a shared computer in real Chromi
     await page.locator('threadline-chat .launcher').click();
     await page.locator('threadline-chat .state', { hasText: 'Online' }).waitFor();
     const received = new Promise<Message>((resolve) =>
-      server.desk.on('message.received', (event) => resolve(event.message)),
+      suite.server.desk.on('message.received', (event) => resolve(event.message)),
     );
     await page.locator('threadline-chat textarea').fill(PRIVATE);
     await page.locator('threadline-chat textarea').press('Enter');
     const first = await received;
-    await server.desk.reply(first.conversationId, {
+    await suite.server.desk.reply(first.conversationId, {
       text: 'Your new card ships today',
       author: { type: 'agent' },
     });

@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { webchat } from '../../../src/channels/webchat/index.js';
 import type { Desk } from '../../../src/core/types.js';
 import { toNodeListener } from '../../../src/http/node.js';
@@ -10,7 +12,7 @@ import {
   type WebChatOptions,
 } from '../../../src/http/webchat/index.js';
 import { createDesk } from '../../../src/index.js';
-import { bundle } from '../indexeddb/chromium.js';
+import { bundle, launchChromium } from '../indexeddb/chromium.js';
 
 /**
  * A strict policy: no inline script or style. The widget styles itself with a constructed
@@ -75,4 +77,27 @@ export async function startWidgetServer(options: WidgetServerOptions = {}): Prom
       await desk.close();
     },
   };
+}
+
+/** What {@link useWidgetInChromium} started: read its fields inside the tests, not at collection. */
+export interface WidgetSuite {
+  server: WidgetServer;
+  browser: Browser;
+}
+
+/**
+ * Starts a widget server (with `options`) and Chromium before the tests of the enclosing describe
+ * block, and closes both after them.
+ */
+export function useWidgetInChromium(options: WidgetServerOptions = {}): WidgetSuite {
+  const suite = {} as WidgetSuite;
+  beforeAll(async () => {
+    suite.server = await startWidgetServer(options);
+    suite.browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await suite.browser?.close();
+    await suite.server?.close();
+  });
+  return suite;
 }

@@ -1,33 +1,18 @@
-/**
- * An identity token the server refuses, in real Chromium: the widget tells the host page with a
- * `threadline-unauthorized` event, and a fresh token set from its listener brings the chat back.
- */
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signIdentityToken } from '../../../src/http/token.js';
-import { launchChromium, requireChromium } from '../indexeddb/chromium.js';
-import { startWidgetServer, type WidgetServer } from './widget-server.js';
+import { requireChromium } from '../indexeddb/chromium.js';
+import { useWidgetInChromium } from './widget-server.js';
 
 const installed = requireChromium('the <threadline-chat> token suite');
 const SECRET = 'widget-token-test-secret-0123456789';
 const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
 
 describe.runIf(installed)('<threadline-chat> with a refused identity token in real Chromium', () => {
-  let browser: Browser;
-  let server: WidgetServer;
-
-  beforeAll(async () => {
-    server = await startWidgetServer({ chat: { identitySecret: SECRET } });
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const suite = useWidgetInChromium({ chat: { identitySecret: SECRET } });
 
   it('fires threadline-unauthorized on a 401, and a token set from the listener reconnects', async () => {
-    const page = await (await browser.newContext()).newPage();
-    await page.goto(server.url);
+    const page = await (await suite.browser.newContext()).newPage();
+    await page.goto(suite.server.url);
     // The host's token endpoint, as the page would call it: a token signed with the right secret.
     const fresh = await signIdentityToken({ sub: 'ada', email: 'ada@example.com', exp: inAnHour() }, SECRET);
     await page.exposeFunction('fetchChatToken', () => fresh);
@@ -56,8 +41,8 @@ describe.runIf(installed)('<threadline-chat> with a refused identity token in re
   });
 
   it('an anonymous visitor (no token attribute) never fires it', async () => {
-    const page = await (await browser.newContext()).newPage();
-    await page.goto(server.url);
+    const page = await (await suite.browser.newContext()).newPage();
+    await page.goto(suite.server.url);
     await page.evaluate(() => {
       (window as unknown as { refusals: number }).refusals = 0;
       document

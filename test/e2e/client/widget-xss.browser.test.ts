@@ -4,12 +4,12 @@
  * runs nothing, and only http(s) URLs become links. The page has no CSP here: a policy would block
  * injected inline handlers and hide a widget that built HTML from message data.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import type { Part } from '../../../src/model/parts.js';
 import type { Message } from '../../../src/model/records.js';
-import { launchChromium, requireChromium } from '../indexeddb/chromium.js';
-import { startWidgetServer, type WidgetServer } from './widget-server.js';
+import { requireChromium } from '../indexeddb/chromium.js';
+import { useWidgetInChromium } from './widget-server.js';
 
 const installed = requireChromium('the <threadline-chat> XSS suite');
 
@@ -54,36 +54,26 @@ const inspect = (page: Page) =>
   });
 
 describe.runIf(installed)('<threadline-chat> with hostile messages in real Chromium', () => {
-  let browser: Browser;
-  let server: WidgetServer;
-
-  beforeAll(async () => {
-    server = await startWidgetServer({ csp: false });
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const suite = useWidgetInChromium({ csp: false });
 
   it('renders every field as text, runs nothing, and links only http(s) URLs with noopener noreferrer', async () => {
-    const page = await browser.newPage();
+    const page = await suite.browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
-    await page.goto(server.url);
+    await page.goto(suite.server.url);
     await page.locator('threadline-chat .launcher').click();
     await page.locator('threadline-chat .state', { hasText: 'Online' }).waitFor();
     const received = new Promise<Message>((resolve) =>
-      server.desk.on('message.received', (event) => resolve(event.message)),
+      suite.server.desk.on('message.received', (event) => resolve(event.message)),
     );
     // The visitor's own text is hostile too.
     await page.locator('threadline-chat textarea').fill(`Me ${HTML}`);
     await page.locator('threadline-chat textarea').press('Enter');
     const first = await received;
 
-    await server.chat.agentTyping(first.conversationId, true, { type: 'agent', name: `Sam ${HTML}` });
+    await suite.server.chat.agentTyping(first.conversationId, true, { type: 'agent', name: `Sam ${HTML}` });
     await page.locator('threadline-chat .typing', { hasText: 'is typing' }).waitFor();
-    await server.desk.reply(first.conversationId, {
+    await suite.server.desk.reply(first.conversationId, {
       parts: hostileReply,
       author: { type: 'agent', name: `Sam ${HTML}` },
     });
