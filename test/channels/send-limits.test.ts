@@ -74,17 +74,16 @@ describe('telegram: captions longer than 1024 characters', () => {
     });
   }
 
+  /** The customer's own Telegram account: their private chat. */
+  const customer: IdentityInput = { kind: 'telegram', value: String(chat), verified: true };
+
   const caption = 'Your return label. Print it, tape it to the box, and drop it at any post office. '
     .repeat(19)
     .slice(0, 1500);
 
   it('a photo with a 1500-character caption is sent without it, then the caption as a message', async () => {
     const api = await botApi();
-    const { desk, conversation } = await deskWith(adapterAt(api.url), {
-      kind: 'telegram',
-      value: String(chat),
-      verified: true,
-    });
+    const { desk, conversation } = await deskWith(adapterAt(api.url), customer);
     const reply = await desk.reply(conversation.id, {
       parts: [{ type: 'media', url: 'https://cdn.example.com/label.png', caption }],
     });
@@ -103,11 +102,7 @@ describe('telegram: captions longer than 1024 characters', () => {
 
   it('a failure of the caption message is retried without sending the photo again', async () => {
     const api = await botApi([1]);
-    const { desk, conversation, advance } = await deskWith(adapterAt(api.url), {
-      kind: 'telegram',
-      value: String(chat),
-      verified: true,
-    });
+    const { desk, conversation, advance } = await deskWith(adapterAt(api.url), customer);
     const reply = await desk.reply(conversation.id, {
       parts: [{ type: 'media', url: 'https://cdn.example.com/label.png', caption }],
     });
@@ -156,11 +151,7 @@ describe('telegram: captions longer than 1024 characters', () => {
 
   it('a caption longer than a message (4096) fails the message before anything is sent', async () => {
     const api = await botApi();
-    const { desk, conversation } = await deskWith(adapterAt(api.url), {
-      kind: 'telegram',
-      value: String(chat),
-      verified: true,
-    });
+    const { desk, conversation } = await deskWith(adapterAt(api.url), customer);
     const reply = await desk.reply(conversation.id, {
       parts: [{ type: 'media', url: 'https://cdn.example.com/label.png', caption: 'c'.repeat(4097) }],
     });
