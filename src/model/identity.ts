@@ -117,13 +117,14 @@ function parsePhone(raw: string, options: NormalizeOptions, kind: IdentityKind):
 const domainShape = /^[a-z0-9_-]+(?:\.[a-z0-9_-]+)+$/;
 
 /**
- * A lowercased email domain in its ASCII form, or undefined when it is not a domain. An
+ * An email domain, lowercased, in its ASCII form, or undefined when it is not a domain. An
  * internationalized domain arrives as Unicode (`bücher.example`) or as IDNA's ASCII form
  * (`xn--bcher-kva.example`) for the same mailbox: the URL parser's domain-to-ASCII (UTS #46, in
  * every runtime) makes both one key. A final dot (`example.com.`) names the same domain.
  */
-function asciiDomain(domain: string): string | undefined {
-  let ascii = domain.endsWith('.') ? domain.slice(0, -1) : domain;
+export function asciiDomain(domain: string): string | undefined {
+  const lower = domain.toLowerCase();
+  let ascii = lower.endsWith('.') ? lower.slice(0, -1) : lower;
   // Only a Unicode domain is parsed, and only without what a URL would read as more than a host.
   if (/[\u0080-\uffff]/.test(ascii) && !/[\s/?#%\\@:[\]]/.test(ascii)) {
     try {

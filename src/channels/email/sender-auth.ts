@@ -1,3 +1,4 @@
+import { asciiDomain } from '../../model/identity.js';
 import { parseSender, type Sender } from './address.js';
 import { type HeaderList, headerValue, headerValues } from './headers.js';
 
@@ -19,18 +20,6 @@ function domainOf(address: string | undefined): string | undefined {
   const at = address?.lastIndexOf('@') ?? -1;
   if (!address || at < 0) return undefined;
   return asciiDomain(address.slice(at + 1).replace(/[>\s"'].*$/s, ''));
-}
-
-/** A domain name in lower-case ASCII (IDNA, as URL host parsing does it), or undefined. */
-function asciiDomain(domain: string): string | undefined {
-  const name = domain.replace(/\.$/, '');
-  if (name === '' || name.length > 253 || /[/?#:@\\[\]%]/.test(name)) return undefined;
-  try {
-    const host = new URL(`http://${name}/`).hostname;
-    return /^[a-z0-9.-]+$/.test(host) && host.includes('.') ? host : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
