@@ -1,5 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { type FileHandle, open, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import {
+  type FileHandle,
+  open,
+  readFile,
+  readlink,
+  rename,
+  unlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { threadId } from 'node:worker_threads';
 import { StorageError } from '../../model/errors.js';
@@ -13,6 +22,11 @@ export const HEARTBEAT_MS = 1_000;
  * big synchronous parse) must not let another thread take a live store's directory.
  */
 export const STALE_MS = 10_000;
+/**
+ * How long an opener watches the heartbeat of a lock from another pid namespace at least, however
+ * old its mtime looks: the holder's clock (another container's, another host's) may be behind ours.
+ */
+export const FOREIGN_WATCH_MS = 3 * HEARTBEAT_MS;
 /** How often an opener looks whether a heartbeat moved while it waits. */
 const POLL_MS = 100;
 /** Takeovers and re-reads in one open before giving up (a lock that keeps reappearing). */
@@ -29,6 +43,8 @@ interface LockRecord {
   start: string | undefined;
   thread: string | undefined;
   token: string | undefined;
+  /** The owner's pid namespace (see {@link ownNamespace}), when known. */
+  ns: string | undefined;
 }
 
 /** A lock this thread holds or is taking. */
@@ -80,6 +96,32 @@ const ownStart = () => {
   return ownStartTime;
 };
 
+/** `<boot id>/pid:[<inode>]` on Linux; undefined elsewhere, or when /proc hides it. */
+async function readNamespace(): Promise<string | undefined> {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    const [boot, ns] = await Promise.all([
+      readFile('/proc/sys/kernel/random/boot_id', 'utf8'),
+      readlink('/proc/self/ns/pid'),
+    ]);
+    return `${boot.trim()}/${ns}`;
+  } catch {
+    return undefined;
+  }
+}
+
+let ownNamespaceId: Promise<string | undefined> | undefined;
+/**
+ * This process's pid namespace on this boot, read once. Pids and start times compare only between
+ * processes that share one: two containers sharing a store directory each have their own (both may
+ * be pid 1), and two hosts sharing it over a network file system have different boots. There a
+ * lock's pid says nothing about its holder, and only its heartbeat tells whether it runs.
+ */
+const ownNamespace = () => {
+  ownNamespaceId ??= readNamespace();
+  return ownNamespaceId;
+};
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -91,9 +133,12 @@ function isAlive(pid: number): boolean {
 }
 
 /** The lock file's content. The pid stays alone on the first line, which is all older versions read. */
-function lockText(start: string | undefined, token: string): string {
+function lockText(start: string | undefined, ns: string | undefined, token: string): string {
   const startLine = start === undefined ? [] : [`start=${start}`];
-  return [String(process.pid), ...startLine, `thread=${threadId}`, `token=${token}`, ''].join('\n');
+  const nsLine = ns === undefined ? [] : [`ns=${ns}`];
+  return [String(process.pid), ...startLine, ...nsLine, `thread=${threadId}`, `token=${token}`, ''].join(
+    '\n',
+  );
 }
 
 function parseLock(raw: string, mtimeMs: number): LockRecord {
@@ -111,6 +156,7 @@ function parseLock(raw: string, mtimeMs: number): LockRecord {
     start: fields.get('start'),
     thread: fields.get('thread'),
     token: fields.get('token'),
+    ns: fields.get('ns'),
   };
 }
 
@@ -195,26 +241,42 @@ async function judgeOtherProcess(dir: string, lock: LockRecord & { pid: number }
   return lockedByProcess(dir, lock.pid);
 }
 
+function lockedElsewhere(dir: string, lock: LockRecord): { refuse: string } {
+  return {
+    refuse: `file store: ${dir} is locked by process ${lock.pid} of another pid namespace (another container, or another host sharing the directory), whose heartbeat shows it running; one process owns a store directory at a time (stop the other one, or close its store, first)`,
+  };
+}
+
 /**
- * A lock with our pid and our (or an unknown) start time: another thread of this process, or one
- * that stopped without closing. Its heartbeat tells: wait until the mtime moves (the holder runs)
- * or has stood still for `STALE_MS` (it is gone), whichever comes first, and no longer.
+ * Who holds a lock judged by its heartbeat: another thread of this process (or one that stopped
+ * without closing), or a process of another pid namespace, whose pid we cannot look up.
  */
-async function judgeHeartbeat(dir: string, path: string, lock: LockRecord): Promise<Verdict> {
-  // An mtime in the future (the clock was set back) counts from now.
-  const deadline = Math.min(lock.mtimeMs, Date.now()) + STALE_MS;
+type Holder = 'thread' | 'elsewhere';
+
+/**
+ * A lock whose holder only its heartbeat can vouch for (see {@link Holder}): wait until the mtime
+ * moves (the holder runs) or has stood still for `STALE_MS` (it is gone), whichever comes first, and
+ * no longer. Another namespace's heartbeat is watched for `FOREIGN_WATCH_MS` at least, however old
+ * it looks, as its clock may be behind ours. Each look opens the file afresh, so a network file
+ * system's cached attributes cannot hide a beat.
+ */
+async function judgeHeartbeat(dir: string, path: string, lock: LockRecord, holder: Holder): Promise<Verdict> {
+  // An mtime in the future (the clock was set back, or the holder's is ahead) counts from now.
+  let deadline = Math.min(lock.mtimeMs, Date.now()) + STALE_MS;
+  if (holder === 'elsewhere') deadline = Math.max(deadline, Date.now() + FOREIGN_WATCH_MS);
   for (let left = deadline - Date.now(); left > 0; left = deadline - Date.now()) {
     await sleep(Math.min(POLL_MS, left));
-    const mtimeMs = await stat(path).then(
-      (info) => info.mtimeMs,
-      () => undefined, // gone: told apart below by reading it
-    );
-    if (mtimeMs === lock.mtimeMs) continue;
     const now = await readLock(path);
-    return now?.raw === lock.raw ? lockedByThread(dir, lock) : 'changed';
+    if (now?.raw !== lock.raw) return 'changed';
+    if (now.mtimeMs === lock.mtimeMs) continue;
+    return holder === 'thread' ? lockedByThread(dir, lock) : lockedElsewhere(dir, lock);
   }
+  const silence = `no heartbeat for ${Math.round((Date.now() - Math.min(lock.mtimeMs, Date.now())) / 1000)} s`;
   return {
-    stale: `a thread of this process (pid ${lock.pid}, thread ${lock.thread ?? 'unknown'}) stopped without closing: no heartbeat for ${STALE_MS / 1000} s`,
+    stale:
+      holder === 'thread'
+        ? `a thread of this process (pid ${lock.pid}, thread ${lock.thread ?? 'unknown'}) stopped without closing: ${silence}`
+        : `process ${lock.pid} of another pid namespace (another container or host) stopped without closing: ${silence}`,
   };
 }
 
@@ -222,18 +284,23 @@ async function judgeHeartbeat(dir: string, path: string, lock: LockRecord): Prom
 async function judge(dir: string, path: string, lock: LockRecord): Promise<Verdict> {
   const { pid } = lock;
   if (pid === undefined) return { stale: 'it names no process' };
+  // A pid of another namespace may be ours, or no process here, whatever its holder is doing.
+  if (lock.ns !== undefined && lock.ns !== (await ownNamespace()))
+    return judgeHeartbeat(dir, path, lock, 'elsewhere');
   if (pid !== process.pid) return judgeOtherProcess(dir, { ...lock, pid });
   const earlier = { stale: `process ${pid} that took it is gone; this process reuses its pid` };
   // A pid-only lock was written by a version without threads support: an earlier process's.
   if (lock.token === undefined) return earlier;
   const start = await ownStart();
   if (lock.start !== undefined && start !== undefined && lock.start !== start) return earlier;
-  return judgeHeartbeat(dir, path, lock);
+  return judgeHeartbeat(dir, path, lock, 'thread');
 }
 
 /**
- * Takes the directory's lock: creates `LOCK` holding our pid, start time, thread and a token, and
- * refreshes its mtime every `HEARTBEAT_MS` until {@link releaseLock}. When `LOCK` exists:
+ * Takes the directory's lock: creates `LOCK` holding our pid, start time, pid namespace, thread and
+ * a token, and refreshes its mtime every `HEARTBEAT_MS` until {@link releaseLock}. When `LOCK` exists:
+ * - a pid of another pid namespace (another container or host): refused as soon as its heartbeat
+ *   moves, stale when it has not moved for `STALE_MS` (watched for `FOREIGN_WATCH_MS` at least);
  * - another pid: refused while that process runs; stale when it is gone, or when it is alive but
  *   started at another time than the lock says (its pid was reused);
  * - our pid and another start time, or a pid-only lock (older versions): an earlier process that
@@ -242,6 +309,8 @@ async function judge(dir: string, path: string, lock: LockRecord): Promise<Verdi
  *   that stopped without closing: refused as soon as its heartbeat moves, stale when it has not
  *   moved for `STALE_MS`.
  * A stale lock is taken over with a warning.
+ *
+ * Locks of older versions name no namespace, and are judged as this namespace's.
  *
  * @throws StorageError when a live holder has the directory (naming its pid, and the thread when
  * it is another thread of this process), or when the lock cannot be read or written.
@@ -257,7 +326,7 @@ export async function acquireLock(dir: string, logger: Logger): Promise<void> {
   const held: Held = { token, raw: '', logger, timer: undefined, stopped: false, failing: false };
   heldHere.set(path, held);
   try {
-    held.raw = lockText(await ownStart(), token);
+    held.raw = lockText(await ownStart(), await ownNamespace(), token);
     await takeLock(dir, path, held);
   } catch (error) {
     heldHere.delete(path);
