@@ -104,6 +104,11 @@ export interface JournalWriterOptions {
   fsync: boolean;
   /** Called once a group is durable, before its waiters resume. */
   onDurable(group: Group): void;
+  /**
+   * Called before each group is written: throwing (the store lost its directory's lock) fails the
+   * writer for good with that error, before any byte of the group is written.
+   */
+  guard?(): void;
 }
 
 /**
@@ -239,6 +244,7 @@ export class JournalWriter {
   private async writeGroup(group: Group): Promise<void> {
     const handle = this.handle;
     if (!handle) throw new Error('the journal is closed');
+    this.options.guard?.();
     if (group.payloads.length > 0) {
       const started = performance.now();
       const data = groupFrame(group);
@@ -277,12 +283,16 @@ export class JournalWriter {
 
   private fail(error: unknown, group: Group): void {
     const file = inDir(this.options.dir, journalName(this.generation));
-    this.failure = new StorageError(
-      `file store: writing ${file} failed; the store refuses further writes, reopen it`,
-      {
-        cause: error,
-      },
-    );
+    // A guard's refusal says itself why nothing was written; an I/O error is wrapped.
+    this.failure =
+      error instanceof StorageError
+        ? error
+        : new StorageError(
+            `file store: writing ${file} failed; the store refuses further writes, reopen it`,
+            {
+              cause: error,
+            },
+          );
     group.reject(this.failure);
     for (const queued of this.queue.splice(0)) queued.reject(this.failure);
   }

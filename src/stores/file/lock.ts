@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
 import {
   type FileHandle,
   open,
@@ -57,6 +58,13 @@ interface Held {
   stopped: boolean;
   /** The last beat failed (warned once until one succeeds again). */
   failing: boolean;
+  /**
+   * The lock file this store created, kept open so that its inode cannot be freed and reused by
+   * the file that replaces it, with its device and inode.
+   */
+  file: { handle: FileHandle; dev: number; ino: number } | undefined;
+  /** Set once the lock file is no longer the one this store created (see {@link assertLockHeld}). */
+  lost: StorageError | undefined;
 }
 
 /** The outcome of looking at someone else's lock. */
@@ -323,16 +331,28 @@ export async function acquireLock(dir: string, logger: Logger): Promise<void> {
     );
   }
   const token = randomUUID();
-  const held: Held = { token, raw: '', logger, timer: undefined, stopped: false, failing: false };
+  const held: Held = {
+    token,
+    raw: '',
+    logger,
+    timer: undefined,
+    stopped: false,
+    failing: false,
+    file: undefined,
+    lost: undefined,
+  };
   heldHere.set(path, held);
   try {
     held.raw = lockText(await ownStart(), await ownNamespace(), token);
     await takeLock(dir, path, held);
+    const handle = await open(path, 'r');
+    const { dev, ino } = await handle.stat();
+    held.file = { handle, dev, ino };
   } catch (error) {
     heldHere.delete(path);
     throw error;
   }
-  scheduleBeat(path, held);
+  scheduleBeat(dir, path, held);
 }
 
 async function takeLock(dir: string, path: string, held: Held): Promise<void> {
@@ -357,15 +377,54 @@ async function takeLock(dir: string, path: string, held: Held): Promise<void> {
   throw new StorageError(`file store: could not take the lock ${path} (it keeps reappearing)`);
 }
 
+/**
+ * Whether the lock file is still the one this store created. Another store takes a lock over by
+ * moving it aside and creating its own, and a person by deleting it: either way the path no longer
+ * names our file. Then this store stops its heartbeat (it must not keep the new holder's lock
+ * fresh) and refuses to write from now on, warned once.
+ */
+function stillHeld(dir: string, path: string, held: Held): boolean {
+  if (held.lost) return false;
+  const info = statSync(path, { throwIfNoEntry: false });
+  if (info && info.ino === held.file?.ino && info.dev === held.file.dev) return true;
+  held.lost = new StorageError(
+    `file store: the lock of ${dir} is no longer this store's (${info ? 'another store took it over' : 'it was removed'}); this store refuses further writes, so that two stores never write one journal. Close it, and find who else opened the directory: a holder whose event loop stalls for ${STALE_MS / 1000} s (or a paused container) can be taken for gone`,
+  );
+  held.stopped = true;
+  clearTimeout(held.timer);
+  held.logger.warn(held.lost.message);
+  return false;
+}
+
+/** Closes the handle that kept the lock file's inode. */
+async function closeFile(held: Held): Promise<void> {
+  await held.file?.handle.close().catch(() => {});
+}
+
+/**
+ * Throws unless this store still holds the directory's lock: the store calls it before each
+ * journal write and each step of a compaction, so a store whose lock was taken over (its event loop
+ * stalled past `STALE_MS`, its container paused) stops writing instead of writing beside the new
+ * holder. One `stat` of the lock file, no I/O wait.
+ * @throws StorageError once the lock is lost, and from then on.
+ */
+export function assertLockHeld(dir: string): void {
+  const path = inDir(dir, LOCK_FILE);
+  const held = heldHere.get(path);
+  if (!held) throw new StorageError(`file store: ${dir} is not locked by this thread`);
+  if (!stillHeld(dir, path, held)) throw held.lost!;
+}
+
 /** The heartbeat: an unref'd timer (it never keeps the process alive) touching the lock's mtime. */
-function scheduleBeat(path: string, held: Held): void {
+function scheduleBeat(dir: string, path: string, held: Held): void {
   if (held.stopped) return;
   held.timer = setTimeout(() => {
+    if (!stillHeld(dir, path, held)) return;
     const now = new Date();
     utimes(path, now, now).then(
       () => {
         held.failing = false;
-        scheduleBeat(path, held);
+        scheduleBeat(dir, path, held);
       },
       (error: unknown) => {
         if (!held.stopped && !held.failing) {
@@ -374,7 +433,7 @@ function scheduleBeat(path: string, held: Held): void {
             `file store: cannot refresh the lock ${path} (${errno(error) ?? String(error)}); another thread of this process may take the directory over after ${STALE_MS / 1000} s without a heartbeat`,
           );
         }
-        scheduleBeat(path, held);
+        scheduleBeat(dir, path, held);
       },
     );
   }, HEARTBEAT_MS);
@@ -392,6 +451,8 @@ export async function releaseLock(dir: string): Promise<void> {
   heldHere.delete(path);
   held.stopped = true;
   clearTimeout(held.timer);
+  await closeFile(held);
+  if (held.lost) return; // warned when it was found; the lock there is another store's
   if (!(await removeLockIf(path, held.raw, `${path}.${held.token}.release`))) {
     held.logger.warn(
       `file store: the lock of ${dir} was no longer this store's when it closed (removed by hand, or taken over as stale); left as it is`,

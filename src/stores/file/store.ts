@@ -15,7 +15,7 @@ import { MemoryState } from '../memory/state.js';
 import { encodeBatch, putKinds } from './codec.js';
 import { type Group, type JournalStats, JournalWriter, MAX_BATCH, type PendingKey } from './journal.js';
 import { readLayout } from './layout.js';
-import { acquireLock, releaseLock } from './lock.js';
+import { acquireLock, assertLockHeld, releaseLock } from './lock.js';
 import { recover, removeBefore } from './recovery.js';
 import { writeSnapshot } from './snapshot.js';
 
@@ -80,6 +80,7 @@ export class FileStore implements Store {
         size,
         fsync: config.fsync,
         onDurable: (group) => store.durable(group),
+        guard: () => assertLockHeld(config.dir),
       });
     } catch (error) {
       await releaseLock(config.dir);
@@ -249,7 +250,10 @@ export class FileStore implements Store {
     const snapshot = this.state.snapshot();
     await this.writer.cut();
     try {
+      assertLockHeld(dir);
       await writeSnapshot(dir, generation, snapshot, fsync);
+      // Journals are deleted only while the directory is still this store's.
+      assertLockHeld(dir);
       await removeBefore(dir, await readLayout(dir), generation, fsync);
     } catch (error) {
       throw new StorageError(

@@ -1,12 +1,9 @@
-import { type ChildProcessByStdio, execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { FOREIGN_WATCH_MS, STALE_MS } from '../../../src/stores/file/lock.js';
 import { openStore, recordingLogger, tempDirs } from './helpers.js';
+import { exited, killChildrenAfterEach, requireUnshare, runLockChild } from './lock-processes.js';
 
 /**
  * Two containers sharing a store directory (a rolling deploy starts the new one before the old one
@@ -16,68 +13,11 @@ import { openStore, recordingLogger, tempDirs } from './helpers.js';
  */
 
 const dirs = tempDirs();
-const children: ChildProcessByStdio<Writable, Readable, null>[] = [];
-afterEach(() => {
-  for (const child of children.splice(0)) child.kill('SIGKILL');
-});
+killChildrenAfterEach();
 afterAll(() => dirs.cleanup());
 
-const CHILD = fileURLToPath(new URL('./lock-child.ts', import.meta.url));
-
-interface ChildLine {
-  pid: number;
-  holding?: boolean;
-  opened?: boolean;
-  error?: string;
-  warnings?: string[];
-}
-
-/** Whether this machine lets us make pid namespaces (root, or a runtime that allows `unshare`). */
-function canUnshare(): boolean {
-  try {
-    execFileSync('unshare', ['--pid', '--fork', '--mount-proc', 'true'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Runs lock-child.ts in a new pid namespace; resolves with its first line of output. */
-async function inNamespace(mode: 'hold' | 'leave' | 'open', dir: string) {
-  const child = spawn(
-    'unshare',
-    ['--pid', '--fork', '--mount-proc', process.execPath, '--import', 'tsx', CHILD, mode, dir],
-    { stdio: ['pipe', 'pipe', 'inherit'] },
-  );
-  children.push(child);
-  let output = '';
-  child.stdout.setEncoding('utf8');
-  const line = new Promise<ChildLine>((resolve, reject) => {
-    child.stdout.on('data', (chunk: string) => {
-      output += chunk;
-      if (output.includes('\n')) resolve(JSON.parse(output.slice(0, output.indexOf('\n'))) as ChildLine);
-    });
-    child.on('exit', (code) =>
-      reject(new Error(`lock-child ${mode} exited (${code}) before a line: ${output}`)),
-    );
-  });
-  return { child, line: await line };
-}
-
-const available = canUnshare();
-if (!available && process.env.CI) {
-  describe('file store lock across pid namespaces (required in CI)', () => {
-    it('can run processes in pid namespaces of their own', () => {
-      throw new Error(
-        '`unshare --pid --fork --mount-proc` failed: CI runs as root on Linux, where it must work',
-      );
-    });
-  });
-} else if (!available) {
-  console.warn(
-    '\n!!! unshare --pid is not permitted here: the lock namespace tests are SKIPPED. CI fails instead.\n',
-  );
-}
+const inNamespace = (mode: 'hold' | 'leave' | 'open', dir: string) => runLockChild(mode, dir, true);
+const available = requireUnshare('the file store lock across pid namespaces');
 
 describe.runIf(available)('file store lock across pid namespaces', () => {
   it("a process of another namespace does not take over this process's live lock", async () => {
@@ -100,7 +40,7 @@ describe.runIf(available)('file store lock across pid namespaces', () => {
     expect(second.line.error).toContain('locked by process 1 of another pid namespace');
     // Once the first closes (its stdin ends), the second opens without a takeover.
     first.child.stdin.end();
-    await once(first.child, 'exit');
+    await exited(first.child);
     const third = await inNamespace('open', dir);
     expect(third.line).toMatchObject({ pid: 1, opened: true, warnings: [] });
   }, 30_000);
@@ -108,7 +48,7 @@ describe.runIf(available)('file store lock across pid namespaces', () => {
   it('the lock of a container that stopped without closing is taken over once its heartbeat is silent', async () => {
     const dir = await dirs.make();
     const gone = await inNamespace('leave', dir);
-    await once(gone.child, 'exit');
+    await exited(gone.child);
     // It stopped a minute ago: the opener watches the heartbeat for FOREIGN_WATCH_MS, not STALE_MS.
     const past = new Date(Date.now() - 60_000);
     await utimes(join(dir, 'LOCK'), past, past);
