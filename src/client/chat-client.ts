@@ -8,7 +8,7 @@ import { createHistoryCache } from './history-cache.js';
 import { openLive } from './live.js';
 import { createOutbox, type OutboxEntry } from './outbox.js';
 import type { SseEvent } from './sse.js';
-import { forgetVisitorId, indexedDbStorage, storedVisitorId } from './storage.js';
+import { forgetVisitorId, indexedDbStorage, storedVisitorId, subjectOf } from './storage.js';
 import { createTransport, isOnline } from './transport.js';
 import type { ChatEvents, ChatMessage, ChatStorage, ConnectionState, HistoryPage } from './types.js';
 
@@ -77,6 +77,22 @@ export interface ChatClient {
    * may use the browser. The `<threadline-chat>` element calls it when its `token` is removed.
    */
   forget(): Promise<void>;
+  /**
+   * Takes a renewed identity token for the same signed-in user (the same `sub`, read without
+   * checking the token: the server does), before the current one expires or after the server
+   * refused it. The next requests send it, and the live stream is reopened with it at once (the
+   * server ends a stream when its token expires; a stream it refused is opened again); the outbox,
+   * the history cache and the messages already emitted stay as they are, and an open connection
+   * stays `open` (no `connection` event). Returns false, changing nothing, when the token is for
+   * another user or unreadable, or the client was made without a token: make a new client then.
+   * The `<threadline-chat>` element calls it when its `token` changes.
+   * @example
+   * if (!chat.renewIdentityToken(token)) {
+   *   chat.close();
+   *   chat = createChatClient({ endpoint: '/chat', identityToken: token });
+   * }
+   */
+  renewIdentityToken(token: string): boolean;
 }
 
 /** The server's limits: characters of a text (UTF-16 units, as `length` counts), parts of a message. */
@@ -294,6 +310,15 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       close();
       forgetVisitorId(visitorId);
       await erase(visitorId);
+    },
+    renewIdentityToken(token) {
+      const sub = subjectOf(token);
+      const same = sub !== undefined && sub === subjectOf(options.identityToken);
+      if (same) {
+        transport.setToken(token);
+        live.reconnect();
+      }
+      return same;
     },
   };
 }

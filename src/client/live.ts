@@ -26,6 +26,11 @@ export interface Live {
   wake(): void;
   /** Drops the current stream (the browser went offline); it reconnects with backoff. */
   drop(): void;
+  /**
+   * Reopens the stream at once, so that its request carries a renewed token. The state stays as it
+   * is meanwhile (no `offline`); a stream the server had refused for good is opened again.
+   */
+  reconnect(): void;
   close(): void;
 }
 
@@ -38,6 +43,10 @@ const REFUSED = [401, 403, 404, 409];
  */
 export function openLive(options: LiveOptions): Live {
   let closed = false;
+  /** The server refused the stream for good: the loop has ended. */
+  let refused = false;
+  /** The stream is being reopened for a renewed token: no `connecting`, no backoff. */
+  let renewing = false;
   let attempt = 0;
   let lastEventId = '';
   let controller: AbortController | undefined;
@@ -85,16 +94,19 @@ export function openLive(options: LiveOptions): Live {
   const run = async () => {
     while (!closed) {
       if (options.isOnline()) {
-        options.onState('connecting');
+        if (!renewing) options.onState('connecting');
+        renewing = false;
         const status = await connectOnce();
         if (closed) return;
         if (REFUSED.includes(status)) {
+          refused = true; // first: a listener of the refusal may renew the token at once
           options.onState('offline');
           options.onRefused(
             new DeliveryError(`live updates refused with status ${status}`, { retryable: false, status }),
           );
           return;
         }
+        if (renewing) continue;
       }
       options.onState('offline');
       await pause();
@@ -105,6 +117,16 @@ export function openLive(options: LiveOptions): Live {
   return {
     wake: () => wake(),
     drop: () => controller?.abort(),
+    reconnect() {
+      if (refused) {
+        refused = false;
+        void run();
+      } else if (controller?.signal.aborted === false) {
+        // Open or opening (not waiting for a backoff timer, whose next attempt sends the new token).
+        renewing = true;
+        controller.abort();
+      }
+    },
     close() {
       closed = true;
       controller?.abort();

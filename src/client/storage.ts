@@ -43,7 +43,7 @@ interface SignedIn {
 }
 
 /** The `sub` claim of an identity token, read without checking it (the server does); undefined when unreadable. */
-function subjectOf(token: string | undefined): string | undefined {
+export function subjectOf(token: string | undefined): string | undefined {
   if (!token) return undefined;
   try {
     const body = atob((token.split('.')[0] ?? '').replace(/-/g, '+').replace(/_/g, '/'));

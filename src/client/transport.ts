@@ -18,20 +18,26 @@ export const isOnline = (): boolean => typeof navigator === 'undefined' || navig
 
 /**
  * The client's HTTP side, on one ky instance: every request carries `X-Threadline-Visitor` and,
- * with a token, `Authorization: Bearer`. ky's own retries are off: the outbox and the live
- * connection pace their retries themselves.
+ * with a token, `Authorization: Bearer` (the current one: `setToken` swaps it for the next
+ * requests). ky's own retries are off: the outbox and the live connection pace their retries
+ * themselves.
  */
 export function createTransport(options: TransportOptions) {
+  let token = options.identityToken;
   const http = ky.create({
     prefixUrl: options.endpoint,
     retry: 0,
     timeout: 15_000,
     throwHttpErrors: false,
-    headers: {
-      'x-threadline-visitor': options.visitorId,
-      ...(options.identityToken ? { authorization: `Bearer ${options.identityToken}` } : {}),
+    headers: { 'x-threadline-visitor': options.visitorId },
+    hooks: {
+      beforeRequest: [
+        (request) => {
+          if (token) request.headers.set('authorization', `Bearer ${token}`);
+        },
+      ],
     },
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    fetch: options.fetch, // undefined: ky's default, globalThis.fetch
   });
 
   /** POSTs one outbox entry; a network error, 408, 429 or 5xx keeps it queued. */
@@ -84,5 +90,9 @@ export function createTransport(options: TransportOptions) {
     throw await refusal(response, `POST ${path}`);
   };
 
-  return { http, postMessage, fetchPage, signal };
+  const setToken = (renewed: string) => {
+    token = renewed;
+  };
+
+  return { http, postMessage, fetchPage, signal, setToken };
 }

@@ -69,10 +69,13 @@ function createElementClass(options: ChatWidgetOptions) {
       if (name === 'open') this.#setOpen(value !== null);
       else if (name === 'heading' || name === 'title') this.#renderHeading();
       else if (this.isConnected) {
-        // The token removed: the user logged out. Forget their chat on this browser (its cache
-        // and visitor id), so whoever uses it next cannot see it.
-        if (name === 'token' && value === null) {
-          this.client?.forget().catch((error: Error) => console.warn('threadline-chat:', error.message));
+        if (name === 'token') {
+          // The token removed: the user logged out. Forget their chat on this browser (its cache
+          // and visitor id), so whoever uses it next cannot see it.
+          if (value === null)
+            this.client?.forget().catch((error: Error) => console.warn('threadline-chat:', error.message));
+          // A renewed token for the same user: the client swaps it, nothing on screen changes.
+          else if (this.client?.renewIdentityToken(value)) return;
         }
         this.#stop();
         this.#start();
@@ -370,8 +373,10 @@ function createElementClass(options: ChatWidgetOptions) {
  * Importing this module defines nothing: call it once in the page's script.
  *
  * Attributes: `endpoint` (default `/chat`), `token` (an identity token signed by the host's
- * server; removing it logs the visitor out of chat: see `ChatClient.forget`), `heading` (panel
- * title; `title` is read too, but also shows as a native tooltip), `open` (the panel is open).
+ * server; a renewed token for the same user is taken without a restart, see
+ * `ChatClient.renewIdentityToken`; removing it logs the visitor out of chat: see
+ * `ChatClient.forget`), `heading` (panel title; `title` is read too, but also shows as a native
+ * tooltip), `open` (the panel is open).
  * Everything a message carries is shown as text; only `http(s)` URLs become links, opened with
  * `rel="noopener noreferrer"`. Theme it with CSS custom properties (`--threadline-accent`,
  * `--threadline-font`, `--threadline-radius`, ...; see docs/web-chat.md).

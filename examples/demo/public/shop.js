@@ -20,7 +20,8 @@ function showUser(user) {
 // The shop's server signs a short-lived identity token for its logged-in user; the widget sends it
 // with every request, and the desk links this visitor to Ann's verified email (and her history).
 // A token is never kept: each page load asks for a fresh one, and it is renewed before it expires,
-// as a real shop would from its session (an expired token is refused with 401).
+// as a real shop would from its session (an expired token is refused with 401). Renewal is
+// seamless: the widget takes a new token for the same user without restarting the chat.
 async function issueToken() {
   const response = await fetch('/api/identity-token', { method: 'POST' });
   if (!response.ok) throw new Error(`identity token: ${response.status}`);
