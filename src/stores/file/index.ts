@@ -25,6 +25,12 @@ export interface FileStoreOptions {
   fsync?: boolean;
   /** How many events the event log keeps (oldest dropped first). Default 10 000, as in the memory store. */
   eventRetention?: number;
+  /**
+   * How long an open waits, in ms, for a live holder of the directory (another process, container
+   * or thread) to close it before refusing. Default 0: refused as soon as the holder is seen to
+   * run. A rolling deploy sets it so the new container waits for the old one to stop.
+   */
+  lockWaitMs?: number;
   /** Where recovery warnings (a dropped torn record, a stale lock) and background errors go. Default `console`. */
   logger?: Pick<Logger, 'warn' | 'error'>;
 }
@@ -39,6 +45,13 @@ export interface FileStoreHandle extends Store {
 
 function invalid(field: string, message: string): never {
   throw new ValidationError('file store options', [{ path: [field], message }]);
+}
+
+function nonNegative(field: string, value: number | undefined): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+    invalid(field, 'must be a number of ms, 0 or more');
+  return value;
 }
 
 function positive(field: string, value: number | undefined, fallback: number): number {
@@ -56,10 +69,12 @@ function positive(field: string, value: number | undefined, fallback: number): n
  *
  * Opening takes the directory's lock, loads the newest snapshot and replays the journal after it.
  * A torn record at the end (a crash mid-write) is dropped with a warning. The lock (`LOCK`) names
- * the owner's pid, start time and thread, and an open store refreshes its mtime every second (an
- * unref'd timer). A lock of a process that is gone, of an earlier process that had our pid (a
- * container's pid 1 after a restart), or of a thread that stopped without closing (no heartbeat for
- * 10 s; the open waits out the rest of that) is stale and taken over with a warning.
+ * the owner's pid, start time, pid namespace and thread, and an open store refreshes its mtime
+ * every second (an unref'd timer). A lock of a process that is gone, of an earlier process that had
+ * our pid (a container's pid 1 after a restart), or of a thread or another namespace's process
+ * (another container) that stopped without closing (no heartbeat for 10 s; the open waits out the
+ * rest of that) is stale and taken over with a warning. A live holder is waited for up to
+ * `lockWaitMs`.
  *
  * @throws ValidationError for a wrong option.
  * @throws StorageError when another live process or another thread of this process holds the
@@ -87,6 +102,7 @@ export async function fileStore(options: FileStoreOptions): Promise<FileStoreHan
     compactAfterBytes: positive('compactAfterBytes', options.compactAfterBytes, 64 * 1024 * 1024),
     eventRetention: positive('eventRetention', options.eventRetention, 10_000),
     fsync: options.fsync ?? true,
+    lockWaitMs: nonNegative('lockWaitMs', options.lockWaitMs),
     logger: options.logger ?? console,
   });
 }

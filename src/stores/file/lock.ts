@@ -30,6 +30,8 @@ export const STALE_MS = 10_000;
 export const FOREIGN_WATCH_MS = 3 * HEARTBEAT_MS;
 /** How often an opener looks whether a heartbeat moved while it waits. */
 const POLL_MS = 100;
+/** How often an open that may wait (`lockWaitMs`) looks again whether a live holder closed. */
+const LOCK_WAIT_POLL_MS = 250;
 /** Takeovers and re-reads in one open before giving up (a lock that keeps reappearing). */
 const MAX_ATTEMPTS = 6;
 
@@ -318,12 +320,14 @@ async function judge(dir: string, path: string, lock: LockRecord): Promise<Verdi
  *   moved for `STALE_MS`.
  * A stale lock is taken over with a warning.
  *
- * Locks of older versions name no namespace, and are judged as this namespace's.
+ * Locks of older versions name no namespace, and are judged as this namespace's. A live holder is
+ * refused at once, or with `waitMs` looked at again every 250 ms until it closes or `waitMs` has
+ * passed (a second open in this thread is refused at once all the same).
  *
  * @throws StorageError when a live holder has the directory (naming its pid, and the thread when
  * it is another thread of this process), or when the lock cannot be read or written.
  */
-export async function acquireLock(dir: string, logger: Logger): Promise<void> {
+export async function acquireLock(dir: string, logger: Logger, waitMs = 0): Promise<void> {
   const path = inDir(dir, LOCK_FILE);
   if (heldHere.has(path)) {
     throw new StorageError(
@@ -344,7 +348,7 @@ export async function acquireLock(dir: string, logger: Logger): Promise<void> {
   heldHere.set(path, held);
   try {
     held.raw = lockText(await ownStart(), await ownNamespace(), token);
-    await takeLock(dir, path, held);
+    await takeLock(dir, path, held, Date.now() + waitMs);
     const handle = await open(path, 'r');
     const { dev, ino } = await handle.stat();
     held.file = { handle, dev, ino };
@@ -355,7 +359,7 @@ export async function acquireLock(dir: string, logger: Logger): Promise<void> {
   scheduleBeat(dir, path, held);
 }
 
-async function takeLock(dir: string, path: string, held: Held): Promise<void> {
+async function takeLock(dir: string, path: string, held: Held, waitUntil: number): Promise<void> {
   let lookedAgain = false;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     if (await createLockFile(path, held.raw)) return;
@@ -369,7 +373,13 @@ async function takeLock(dir: string, path: string, held: Held): Promise<void> {
     }
     const verdict = await judge(dir, path, lock);
     if (verdict === 'changed') continue;
-    if ('refuse' in verdict) throw new StorageError(verdict.refuse);
+    if ('refuse' in verdict) {
+      if (Date.now() >= waitUntil) throw new StorageError(verdict.refuse);
+      // A live holder, and time left to wait for it to close: look again (not a takeover attempt).
+      await sleep(Math.min(LOCK_WAIT_POLL_MS, waitUntil - Date.now()));
+      attempt--;
+      continue;
+    }
     if (await removeLockIf(path, lock.raw, `${path}.${held.token}.stale`)) {
       held.logger.warn(`file store: taking over the stale lock of ${dir} (${verdict.stale})`);
     }

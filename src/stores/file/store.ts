@@ -25,6 +25,8 @@ export interface FileStoreConfig {
   compactAfterBytes: number;
   fsync: boolean;
   eventRetention: number;
+  /** How long an open waits for a live holder of the directory to close it (see `acquireLock`). */
+  lockWaitMs: number;
   logger: {
     warn(message: string, ...args: unknown[]): void;
     error(message: string, ...args: unknown[]): void;
@@ -70,7 +72,7 @@ export class FileStore implements Store {
 
   /** Locks the directory and rebuilds the state from its snapshot and journals. */
   static async open(config: FileStoreConfig): Promise<FileStore> {
-    await acquireLock(config.dir, config.logger);
+    await acquireLock(config.dir, config.logger, config.lockWaitMs);
     const store = new FileStore(config);
     try {
       const { generation, size } = await recover({ ...config, state: store.state });
