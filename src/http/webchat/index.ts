@@ -1,6 +1,7 @@
 import type { Desk, Logger } from '../../core/types.js';
 import { errorToResponse, jsonError } from '../../core/webhook.js';
 import type { Author } from '../../model/records.js';
+import { proxyHint } from '../address.js';
 import { corsHeaders, preflight } from './cors.js';
 import { EmailFallback } from './email-fallback.js';
 import { type Visitor, VisitorIdentities } from './identity.js';
@@ -52,6 +53,8 @@ interface HandlerState extends RouteContext {
   streams: Set<VisitorStream>;
   typingListeners: Set<(signal: VisitorTyping) => void>;
   logger: Pick<Logger, 'error'>;
+  /** Warns once when the default `clientAddress` sees requests through a proxy (undefined when the host set one). */
+  proxyHint: ((request: Request, address: string | undefined) => void) | undefined;
 }
 
 /**
@@ -68,7 +71,21 @@ function notify<T>(listener: (value: T) => void, value: T, logger: Pick<Logger, 
   }
 }
 
-function createState(desk: Desk, settings: WebChatSettings): HandlerState {
+/**
+ * Behind a proxy, the connection's address is the proxy's: every visitor then shares one address's
+ * limits, and past `visitorsPerAddress` visitors (100 event streams by default) chats start to be
+ * refused. Headers are not read in its place (any client can write them), so say so, once.
+ */
+function warnBehindProxy(logger: Pick<Logger, 'warn'>, settings: WebChatSettings) {
+  const streams = settings.visitorsPerAddress * settings.maxStreamsPerVisitor;
+  return proxyHint((address, header) =>
+    logger.warn(
+      `threadline web chat: requests arrive through a proxy (from ${address}, with ${header}): every visitor behind it shares that address's limits (${settings.visitorsPerAddress} visitors' worth of messages, ${streams} event streams), and further visitors are refused with 429. Set the clientAddress option to read the client's address from the header your proxy sets (or Express's trust proxy); see docs/web-chat-server.md, Rate limits`,
+    ),
+  );
+}
+
+function createState(desk: Desk, settings: WebChatSettings, ownAddress: boolean): HandlerState {
   const { capacity, refillPerSec } = settings.rateLimit;
   const share = settings.visitorsPerAddress;
   const requests = REQUESTS_PER_MESSAGE;
@@ -94,6 +111,7 @@ function createState(desk: Desk, settings: WebChatSettings): HandlerState {
     tail: new EventTail(desk),
     streams: new Set(),
     logger,
+    proxyHint: ownAddress ? undefined : warnBehindProxy(logger, settings),
   };
 }
 
@@ -128,7 +146,11 @@ function createState(desk: Desk, settings: WebChatSettings): HandlerState {
  * ```
  */
 export function createWebChatHandler(desk: Desk, options: WebChatOptions = {}): WebChatHandler {
-  const state = createState(desk, resolveOptions({ brand: desk.brand, ...options }));
+  const state = createState(
+    desk,
+    resolveOptions({ brand: desk.brand, ...options }),
+    options.clientAddress !== undefined,
+  );
   warnWithoutAdapter(desk, state.settings.channel);
   const handler = async (request: Request): Promise<Response | undefined> => {
     let url: URL;
@@ -236,6 +258,7 @@ async function respond(state: HandlerState, request: Request, url: URL, endpoint
   }
   const visitorId = visitorIdOf(request, url, endpoint);
   const address = state.settings.clientAddress(request);
+  state.proxyHint?.(request, address);
   takeTokens(state, visitorId, address, endpoint === 'messages' && method === 'POST');
   const visitor = await state.identities.verify(visitorId, bearerTokenOf(request, url, endpoint));
   await state.identities.authorize(visitor);

@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { webchat } from '../../../src/channels/webchat/index.js';
+import { isInternalAddress } from '../../../src/http/address.js';
 import { createWebChatHandler } from '../../../src/http/webchat/index.js';
 import { createDesk } from '../../../src/index.js';
 import { ValidationError } from '../../../src/model/errors.js';
@@ -85,6 +86,65 @@ describe('per-address limits', () => {
     expect(() =>
       createWebChatHandler(desk, { clientAddress: 'x-forwarded-for' as unknown as () => string }),
     ).toThrow(/clientAddress/);
+  });
+});
+
+describe('behind a proxy', () => {
+  /** A desk logger that records warnings. */
+  function recording() {
+    const warnings: string[] = [];
+    return { warnings, logger: { warn: (message: string) => void warnings.push(message), error: () => {} } };
+  }
+  const proxyWarnings = (warnings: string[]) => warnings.filter((w) => w.includes('through a proxy'));
+
+  it('warns once that visitors share the proxy address limits when forwarded requests come from it', async () => {
+    const { warnings, logger } = recording();
+    fx = await startChat({}, { logger });
+    expect(await send('ann', 1)).toBe(201);
+    expect(proxyWarnings(warnings)).toEqual([]);
+    expect(await send('bob', 1, { 'x-forwarded-for': '203.0.113.7' })).toBe(201);
+    expect(await send('cy', 1, { forwarded: 'for=203.0.113.8' })).toBe(201);
+    expect(proxyWarnings(warnings)).toEqual([
+      expect.stringMatching(
+        /from (127\.0\.0\.1|::1|::ffff:127\.0\.0\.1), with x-forwarded-for\).*20 visitors' worth of messages, 100 event streams.*clientAddress/,
+      ),
+    ]);
+  });
+
+  it('says nothing when the host chose the address with clientAddress', async () => {
+    const { warnings, logger } = recording();
+    fx = await startChat(
+      { clientAddress: (request) => request.headers.get('x-real-ip') ?? undefined },
+      { logger },
+    );
+    expect(await send('ann', 1, { 'x-real-ip': '203.0.113.1', 'x-forwarded-for': '203.0.113.1' })).toBe(201);
+    expect(proxyWarnings(warnings)).toEqual([]);
+  });
+});
+
+describe('isInternalAddress', () => {
+  it.each([
+    ['127.0.0.1', true],
+    ['10.1.2.3', true],
+    ['172.16.0.1', true],
+    ['172.31.255.255', true],
+    ['172.32.0.1', false],
+    ['192.168.1.10', true],
+    ['169.254.169.254', true],
+    ['100.64.0.1', true],
+    ['100.128.0.1', false],
+    ['203.0.113.5', false],
+    ['8.8.8.8', false],
+    ['::1', true],
+    ['::ffff:10.0.0.5', true],
+    ['::FFFF:8.8.8.8', false],
+    ['fd12:3456::1', true],
+    ['fe80::1', true],
+    ['2001:db8::1', false],
+    ['not an address', false],
+    ['', false],
+  ])('%s -> %s', (address, internal) => {
+    expect(isInternalAddress(address)).toBe(internal);
   });
 });
 
