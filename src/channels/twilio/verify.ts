@@ -118,7 +118,12 @@ export async function verifyTwilioRequest(
       break;
     }
   }
-  if (!matched) throw new SignatureError(`${channel}: signature does not match`);
+  if (!matched) {
+    // The commonest cause by far is a proxy: say it, without echoing the URL (it may be internal).
+    throw new SignatureError(
+      `${channel}: signature does not match (Twilio signs the exact public URL it called; behind a proxy or a rewritten path, set publicUrl)`,
+    );
+  }
   if (bodyHash !== undefined && !timingSafeEqual(toHex(await sha256(raw.body)), bodyHash.toLowerCase())) {
     throw new SignatureError(`${channel}: the body does not match its bodySHA256 hash`);
   }

@@ -19,7 +19,8 @@ const DOCS_PARAMS =
 const DOCS_SIGNATURE = 'RSOYDt4T1cUTdK1PDd93/VVr8B8=';
 
 const docsAdapter = () => twilioSms({ accountSid: ACCOUNT_SID, authToken: DOCS_TOKEN, from: '+14155550100' });
-const adapter = () => twilioSms({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, from: '+14155550100' });
+const adapter = (options: { publicUrl?: string } = {}) =>
+  twilioSms({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, from: '+14155550100', ...options });
 
 function request(
   url: string,
@@ -124,6 +125,15 @@ describe('X-Twilio-Signature rejections', () => {
   it('rejects a request signed for another URL', async () => {
     const raw = await signedRequest(fixture('sms_inbound.txt'), 'https://evil.example/webhooks/twilio-sms');
     await expect(adapter().verify({ ...raw, url: WEBHOOK_URL })).rejects.toBeInstanceOf(SignatureError);
+  });
+
+  it('a request that reached the app through a proxy points at publicUrl, without echoing the URL', async () => {
+    const raw = await signedRequest(fixture('sms_inbound.txt'));
+    const internal = 'http://10.0.0.5:3000/webhooks/twilio-sms';
+    const refusal = adapter().verify({ ...raw, url: internal });
+    await expect(refusal).rejects.toThrow(/signature does not match .*behind a proxy.*set publicUrl/);
+    await expect(refusal).rejects.not.toThrow('10.0.0.5');
+    await adapter({ publicUrl: 'https://support.example.com' }).verify({ ...raw, url: internal });
   });
 
   it('rejects a request without the header', async () => {
