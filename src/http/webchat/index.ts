@@ -342,7 +342,9 @@ async function openStream(
     status: 200,
     headers: {
       'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-store',
+      // no-transform: compressing middleware (Express's compression()) and proxies leave the
+      // stream as it is; gzipped, each event would wait in the compressor's buffer.
+      'cache-control': 'no-store, no-transform',
       'x-accel-buffering': 'no',
     },
   });

@@ -232,7 +232,7 @@ describe('response headers', () => {
     }
     const stream = await connect(fx, visitorHeaders('v'));
     expect(stream.headers.get('x-content-type-options')).toBe('nosniff');
-    expect(stream.headers.get('cache-control')).toBe('no-store');
+    expect(stream.headers.get('cache-control')).toBe('no-store, no-transform');
     stream.close();
   });
 });
