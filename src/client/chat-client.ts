@@ -1,9 +1,9 @@
-import { StorageError, ValidationError } from '../model/errors.js';
+import { StorageError } from '../model/errors.js';
 import type { Part } from '../model/parts.js';
 import type { BackoffOptions } from './backoff.js';
 import { createCatchUp } from './catch-up.js';
 import { createEmitter } from './emitter.js';
-import { parseLiveEvent } from './guards.js';
+import { fail, parseLiveEvent } from './guards.js';
 import { createHistoryCache } from './history-cache.js';
 import { openLive } from './live.js';
 import { createOutbox, type OutboxEntry } from './outbox.js';
@@ -33,12 +33,27 @@ export interface ChatClientOptions {
   backoff?: BackoffOptions;
   /** A live stream silent this long (ms) is reopened. Default 45 000 (the server pings every 15 s). */
   idleMs?: number;
+  /**
+   * A page hidden this long (ms: another tab in front, the window minimized) parks its live stream:
+   * the stream is closed while the page stays hidden, reopened at once when it is shown, and what
+   * came meanwhile is emitted then, each message once (see {@link ConnectionState} for the state
+   * meanwhile). A page loaded hidden connects when it is first shown. Over HTTP/1.1 a browser
+   * allows 6 connections per host and each open stream holds one: without this, 6 tabs of your site
+   * would leave none for its pages, images and API calls. Sending is never parked. Default 15 000;
+   * `Infinity` keeps the streams of hidden pages open (a page that alerts the visitor of replies
+   * in the background, served over HTTP/2). Where there is no `document` (Node), streams stay open.
+   */
+  hiddenMs?: number;
 }
 
 /** The customer's side of web chat. Made by {@link createChatClient}. */
 export interface ChatClient {
   readonly visitorId: string;
-  /** The live connection's state now. */
+  /**
+   * The live connection's state now. A stream parked in a hidden page (see
+   * `ChatClientOptions.hiddenMs`) keeps the state it had, and reopens without a `connection` event
+   * when the page is shown (unless it cannot: then `offline`): parked is not offline.
+   */
   readonly connection: ConnectionState;
   /**
    * Sends text (one text part) or parts. The message goes to the IndexedDB outbox first and
@@ -104,29 +119,34 @@ const MAX_PARTS = 100;
  */
 const MAX_BODY = 524_288;
 const TEXT_RANGE = `1 to ${MAX_TEXT} characters`;
-
-const invalid = (path: (string | number)[], message: string) =>
-  new ValidationError('chat message', [{ path, message }]);
+/**
+ * How long a page stays hidden before its stream is parked (`hiddenMs`). Long enough that a look at
+ * another tab (an order number, a one-time code, a price to compare) keeps the stream, so coming
+ * back costs no reconnect and no history read, and a visitor switching tabs to and fro does not
+ * churn streams on the server; short enough that a tab left behind soon frees its connection, so
+ * a request queued behind 6 streams (a new tab, a sent message) waits seconds, not minutes.
+ */
+const HIDDEN_MS = 15_000;
 
 /** Checks parts as the server will, where the client can; `clientId` completes the body to weigh. */
 function checkParts(parts: Part[], clientId: string): void {
   if (!Array.isArray(parts) || !parts.length || parts.length > MAX_PARTS)
-    throw invalid(['parts'], `expected 1 to ${MAX_PARTS} parts`);
+    fail('chat message', ['parts'], `expected 1 to ${MAX_PARTS} parts`);
   parts.forEach((part, i) => {
     // Other faults (an empty text, an unknown type) are the server's to name: a 400 refusal.
     if (part?.type === 'text' && part.text?.length > MAX_TEXT)
-      throw invalid(['parts', i, 'text'], TEXT_RANGE);
+      fail('chat message', ['parts', i, 'text'], TEXT_RANGE);
   });
   // The body exactly as the transport posts it.
-  if (new TextEncoder().encode(JSON.stringify({ clientId, parts })).length > MAX_BODY)
-    throw invalid(['parts'], `over ${MAX_BODY} bytes as JSON`);
+  if (new Blob([JSON.stringify({ clientId, parts })]).size > MAX_BODY)
+    fail('chat message', ['parts'], `over ${MAX_BODY} bytes as JSON`);
 }
 
 function toEntry(input: string | Part[]): OutboxEntry {
   const now = Date.now();
   const entry = { clientId: crypto.randomUUID(), createdAt: new Date(now).toISOString(), at: now };
   if (typeof input === 'string') {
-    if (!input.trim() || input.length > MAX_TEXT) throw invalid(['text'], TEXT_RANGE);
+    if (!input.trim() || input.length > MAX_TEXT) fail('chat message', ['text'], TEXT_RANGE);
     return { ...entry, text: input };
   }
   checkParts(input, entry.clientId);
@@ -151,7 +171,7 @@ const pendingMessage = (entry: OutboxEntry): ChatMessage => ({
 /**
  * Creates the browser client of web chat: HTTP with ky, live updates over SSE (reconnecting with
  * backoff and resuming from the last event id), an IndexedDB outbox and history cache. It connects
- * at once; call `close()` when done.
+ * at once (a page loaded hidden: when it is first shown, see `hiddenMs`); call `close()` when done.
  * @throws ValidationError when `endpoint` is missing.
  * @example
  * const chat = createChatClient({ endpoint: '/chat' });
@@ -160,7 +180,7 @@ const pendingMessage = (entry: OutboxEntry): ChatMessage => ({
  */
 export function createChatClient(options: ChatClientOptions): ChatClient {
   if (typeof options?.endpoint !== 'string' || !options.endpoint)
-    throw new ValidationError('chat client options', [{ path: ['endpoint'], message: 'expected a URL' }]);
+    fail('chat client options', ['endpoint'], 'expected a URL');
   const events = createEmitter<ChatEvents>();
   const stored = options.visitorId ? { id: options.visitorId } : storedVisitorId(options.identityToken);
   const visitorId = stored.id;
@@ -172,9 +192,9 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
         storage.update(`${kind}:${options.endpoint}|${id}`, () => undefined),
       ),
     );
-  if (stored.forget) void erase(stored.forget).catch((error) => events.emit('error', error));
-  const scope = `${options.endpoint}|${visitorId}`;
   const report = (error: Error) => events.emit('error', error);
+  if (stored.forget) void erase(stored.forget).catch(report);
+  const scope = `${options.endpoint}|${visitorId}`;
   const cache = createHistoryCache(storage, `history:${scope}`, report);
   const transport = createTransport({ ...options, visitorId });
   const seen = new Set<string>();
@@ -216,7 +236,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   const outbox = createOutbox({
     storage,
     key: `outbox:${scope}`,
-    backoff: options.backoff ?? {},
+    backoff: options.backoff,
     post: transport.postMessage,
     onSent: incoming.message,
     onRefused(clientId, error, watched) {
@@ -237,10 +257,12 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     }
   };
 
+  const win: Window | undefined = globalThis.window; // undefined outside browsers
   const live = openLive({
     http: transport.http,
-    backoff: options.backoff ?? {},
+    backoff: options.backoff,
     idleMs: options.idleMs ?? 45_000,
+    hiddenMs: options.hiddenMs ?? HIDDEN_MS,
     isOnline,
     onEvent,
     onState(state) {
@@ -260,16 +282,14 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     live.wake();
     void outbox.flush();
   };
-  const onOffline = () => live.drop();
-  const win = typeof window === 'undefined' ? undefined : window;
   win?.addEventListener('online', onOnline);
-  win?.addEventListener('offline', onOffline);
+  win?.addEventListener('offline', live.drop);
   void outbox.flush();
   const close = () => {
     live.close();
     outbox.close();
     win?.removeEventListener('online', onOnline);
-    win?.removeEventListener('offline', onOffline);
+    win?.removeEventListener('offline', live.drop);
   };
 
   return {
@@ -295,16 +315,16 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     },
     async history({ limit = 50, before } = {}) {
       const page = await transport.fetchPage(limit, before);
-      for (const message of page.items) know(message);
+      page.items.forEach(know);
       if (!before) cache.add(page.items);
       return page;
     },
-    cached: () => cache.list(),
+    cached: cache.list,
     pending: async () => (await outbox.list()).map(pendingMessage),
     on: events.on,
     typing: (isTyping) => transport.signal('typing', { typing: isTyping }),
     markRead: (messageId) => transport.signal('read', { messageId }),
-    flush: () => outbox.flush(),
+    flush: outbox.flush,
     close,
     async forget() {
       close();

@@ -1,10 +1,15 @@
 import { ValidationError } from '../model/errors.js';
 import type { ChatMessage, StatusEvent, TypingEvent } from './types.js';
 
-type Kind = 'string' | 'number' | 'object';
+type Kind = 'string' | 'number' | 'boolean' | 'object';
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Throws the ValidationError of `what` for one field. */
+export function fail(what: string, path: (string | number)[], message: string): never {
+  throw new ValidationError(what, [{ path, message }]);
+}
 
 // Field path -> expected type. Nested paths are checked after their parent.
 const MESSAGE_SHAPE: [string, Kind][] = [
@@ -18,17 +23,25 @@ const MESSAGE_SHAPE: [string, Kind][] = [
   ['createdAt', 'string'],
   ['at', 'number'],
 ];
+const EVENT_SHAPES: Record<'status' | 'typing', [string, Kind][]> = {
+  status: [
+    ['messageId', 'string'],
+    ['status', 'string'],
+  ],
+  typing: [
+    ['author', 'object'],
+    ['author.type', 'string'],
+    ['typing', 'boolean'],
+  ],
+};
 
 /** Throws a ValidationError naming `path` unless `value` holds every `[path, kind]` of `shape`. */
 function checkShape(what: string, value: unknown, shape: [string, Kind][]): void {
-  const fail = (path: (string | number)[], message: string) => {
-    throw new ValidationError(what, [{ path, message }]);
-  };
-  if (!isObject(value)) fail([], 'expected an object');
+  if (!isObject(value)) fail(what, [], 'expected an object');
   for (const [path, kind] of shape) {
     const keys = path.split('.');
     const found = keys.reduce<unknown>((node, key) => (isObject(node) ? node[key] : undefined), value);
-    if (kind === 'object' ? !isObject(found) : typeof found !== kind) fail(keys, `expected a ${kind}`);
+    if (kind === 'object' ? !isObject(found) : typeof found !== kind) fail(what, keys, `expected a ${kind}`);
   }
 }
 
@@ -39,11 +52,10 @@ function checkShape(what: string, value: unknown, shape: [string, Kind][]): void
 export function checkMessage(value: unknown, what = 'message'): ChatMessage {
   checkShape(what, value, MESSAGE_SHAPE);
   const parts = (value as { parts: unknown }).parts;
-  if (!Array.isArray(parts) || parts.length === 0)
-    throw new ValidationError(what, [{ path: ['parts'], message: 'expected a non-empty array' }]);
+  if (!Array.isArray(parts) || parts.length === 0) fail(what, ['parts'], 'expected a non-empty array');
   parts.forEach((part, i) => {
     if (!isObject(part) || typeof part.type !== 'string')
-      throw new ValidationError(what, [{ path: ['parts', i, 'type'], message: 'expected a string' }]);
+      fail(what, ['parts', i, 'type'], 'expected a string');
   });
   return value as ChatMessage;
 }
@@ -53,35 +65,11 @@ export function checkMessage(value: unknown, what = 'message'): ChatMessage {
  * @throws ValidationError naming the bad field.
  */
 export function checkPage(value: unknown): { items: ChatMessage[]; nextCursor: string | null } {
-  if (!isObject(value) || !Array.isArray(value.items))
-    throw new ValidationError('history page', [{ path: ['items'], message: 'expected an array' }]);
+  if (!isObject(value) || !Array.isArray(value.items)) fail('history page', ['items'], 'expected an array');
   const cursor = value.nextCursor ?? null;
   if (cursor !== null && typeof cursor !== 'string')
-    throw new ValidationError('history page', [
-      { path: ['nextCursor'], message: 'expected a string or null' },
-    ]);
+    fail('history page', ['nextCursor'], 'expected a string or null');
   return { items: value.items.map((item, i) => checkMessage(item, `history item ${i}`)), nextCursor: cursor };
-}
-
-/**
- * Checks a live event's data for its type (`status`: `{ messageId, status }`, `typing`:
- * `{ typing, author }`).
- * @throws ValidationError naming the bad field.
- */
-function checkEventData(type: 'status' | 'typing', value: unknown): void {
-  if (type === 'status')
-    checkShape('status event', value, [
-      ['messageId', 'string'],
-      ['status', 'string'],
-    ]);
-  else {
-    checkShape('typing event', value, [
-      ['author', 'object'],
-      ['author.type', 'string'],
-    ]);
-    if (typeof (value as { typing: unknown }).typing !== 'boolean')
-      throw new ValidationError('typing event', [{ path: ['typing'], message: 'expected a boolean' }]);
-  }
 }
 
 /** A live event the client acts on, checked. */
@@ -91,8 +79,8 @@ export type LiveEvent =
   | { type: 'typing'; value: TypingEvent };
 
 /**
- * Parses and checks the data of a `message`, `status` or `typing` SSE event; undefined for other
- * types (`ready`, future ones).
+ * Parses and checks the data of a `message`, `status` (`{ messageId, status }`) or `typing`
+ * (`{ typing, author }`) SSE event; undefined for other types (`ready`, future ones).
  * @throws ValidationError when the data is not JSON or not the expected shape.
  */
 export function parseLiveEvent(event: string, data: string): LiveEvent | undefined {
@@ -103,9 +91,7 @@ export function parseLiveEvent(event: string, data: string): LiveEvent | undefin
   } catch (cause) {
     throw new ValidationError(`${event} event`, [{ path: [], message: 'not JSON' }], { cause });
   }
-  if (event === 'message') return { type: event, value: checkMessage(value) };
-  checkEventData(event, value);
-  return event === 'status'
-    ? { type: event, value: value as StatusEvent }
-    : { type: event, value: value as TypingEvent };
+  if (event === 'message') checkMessage(value);
+  else checkShape(`${event} event`, value, EVENT_SHAPES[event]);
+  return { type: event, value } as LiveEvent;
 }

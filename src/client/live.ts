@@ -7,7 +7,8 @@ import type { ConnectionState } from './types.js';
 /** Options of {@link openLive}. */
 export interface LiveOptions {
   http: KyInstance;
-  backoff: BackoffOptions;
+  /** Reconnect pacing; default as `backoffDelay`'s. */
+  backoff?: BackoffOptions | undefined;
   /** A stream silent for this long (no event, no keepalive) is dropped and reopened. */
   idleMs: number;
   isOnline(): boolean;
@@ -18,6 +19,8 @@ export interface LiveOptions {
    * another user): no more reconnects.
    */
   onRefused(error: DeliveryError): void;
+  /** A page hidden this long parks the stream; `Infinity`: never (see `ChatClientOptions.hiddenMs`). */
+  hiddenMs: number;
 }
 
 /** A live-update connection that keeps itself open. */
@@ -31,6 +34,7 @@ export interface Live {
    * is meanwhile (no `offline`); a stream the server had refused for good is opened again.
    */
   reconnect(): void;
+  /** Ends the loop for good (and stops watching the page's visibility). */
   close(): void;
 }
 
@@ -40,13 +44,24 @@ const REFUSED = [401, 403, 404, 409];
  * Opens `GET {endpoint}/events` as a fetch-based SSE stream (so it can send the visitor and
  * Authorization headers and run in Node) and keeps it open: after a drop it reconnects with
  * exponential backoff and jitter, sending `Last-Event-ID` so the server replays what was missed.
+ *
+ * In a browser it parks the stream of a page hidden for `hiddenMs`: over HTTP/1.1 each open stream
+ * holds one of the 6 connections a browser allows per host, so a few background tabs would starve
+ * every other request to the site. Parked, the loop waits without a timer and without `offline`
+ * (nothing is down); showing the page reopens the stream at once, quietly as a token renewal does.
+ * A page loaded hidden (a tab opened in the background) starts parked: it connects when first shown.
  */
 export function openLive(options: LiveOptions): Live {
   let closed = false;
   /** The server refused the stream for good: the loop has ended. */
   let refused = false;
-  /** The stream is being reopened for a renewed token: no `connecting`, no backoff. */
+  /** The stream was ended on purpose (a renewed token, or parked): no `connecting`, no `offline`, no backoff. */
   let renewing = false;
+  // `globalThis.document`: undefined outside browsers, where a bare `document` would throw.
+  const doc: Document | undefined = options.hiddenMs < Infinity ? globalThis.document : undefined;
+  /** The page has been hidden for `hiddenMs` (or since it loaded): no stream until it is shown. */
+  let parked = doc?.hidden;
+  let parking: ReturnType<typeof setTimeout> | undefined;
   let attempt = 0;
   let lastEventId = '';
   let controller: AbortController | undefined;
@@ -66,8 +81,11 @@ export function openLive(options: LiveOptions): Live {
       options.onEvent(event);
     }, lastEventId);
     try {
-      const headers: Record<string, string> = lastEventId ? { 'last-event-id': lastEventId } : {};
-      const response = await options.http.get('events', { headers, signal: abort.signal, timeout: false });
+      const response = await options.http.get('events', {
+        headers: lastEventId ? { 'last-event-id': lastEventId } : {},
+        signal: abort.signal,
+        timeout: false,
+      });
       if (!response.ok || !response.body) return response.status;
       options.onState('open');
       activity();
@@ -84,7 +102,8 @@ export function openLive(options: LiveOptions): Live {
 
   const pause = () =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, backoffDelay(attempt++, options.backoff));
+      // Parked: no timer, only showing the page (or `close`) ends the wait.
+      const timer = parked ? undefined : setTimeout(resolve, backoffDelay(attempt++, options.backoff));
       wake = () => {
         clearTimeout(timer);
         resolve();
@@ -93,7 +112,7 @@ export function openLive(options: LiveOptions): Live {
 
   const run = async () => {
     while (!closed) {
-      if (options.isOnline()) {
+      if (!parked && options.isOnline()) {
         if (!renewing) options.onState('connecting');
         renewing = false;
         const status = await connectOnce();
@@ -108,11 +127,33 @@ export function openLive(options: LiveOptions): Live {
         }
         if (renewing) continue;
       }
-      options.onState('offline');
+      if (!parked) options.onState('offline');
       await pause();
     }
   };
   void run();
+
+  /** Ends an open or opening stream without `offline` or backoff: the loop goes on at once. */
+  const restart = () => {
+    if (controller?.signal.aborted === false) {
+      renewing = true;
+      controller.abort();
+    }
+  };
+  const onVisibility = () => {
+    clearTimeout(parking);
+    if (doc!.hidden)
+      parking = setTimeout(() => {
+        parked = true;
+        restart();
+      }, options.hiddenMs);
+    else {
+      // Shown: a parked loop reconnects at once (so does one waiting for a backoff timer).
+      parked = false;
+      wake();
+    }
+  };
+  doc?.addEventListener('visibilitychange', onVisibility);
 
   return {
     wake: () => wake(),
@@ -121,14 +162,12 @@ export function openLive(options: LiveOptions): Live {
       if (refused) {
         refused = false;
         void run();
-      } else if (controller?.signal.aborted === false) {
-        // Open or opening (not waiting for a backoff timer, whose next attempt sends the new token).
-        renewing = true;
-        controller.abort();
-      }
+      } else restart(); // not while waiting for a backoff timer: the next attempt sends the new token
     },
     close() {
       closed = true;
+      // A parking timer still running finds the stream aborted: it does nothing.
+      doc?.removeEventListener('visibilitychange', onVisibility);
       controller?.abort();
       wake();
     },

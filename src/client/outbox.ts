@@ -24,7 +24,8 @@ export type PostOutcome =
 export interface OutboxOptions {
   storage: ChatStorage;
   key: string;
-  backoff: BackoffOptions;
+  /** Retry pacing; default as `backoffDelay`'s. */
+  backoff?: BackoffOptions | undefined;
   post(entry: OutboxEntry): Promise<PostOutcome>;
   onSent(message: ChatMessage): void;
   /** The server refused `clientId` for good; `watched` when a `send` call takes the outcome. */

@@ -13,17 +13,21 @@ export function retryAfterMs(response: Response): number | undefined {
   return Number.isFinite(ms) ? Math.max(0, ms) : undefined;
 }
 
+/** The `error` of a refusal's JSON body. */
+interface RefusalDetail {
+  code?: string;
+  message?: string;
+  field?: string;
+}
+
 /**
  * A DeliveryError for a non-2xx answer, carrying the server's `{ error: { code, message, field } }`
  * message and code when the body has them.
  */
 export async function refusal(response: Response, what: string): Promise<DeliveryError> {
-  let detail: { code?: string; message?: string; field?: string } = {};
-  try {
-    detail = ((await response.json()) as { error?: typeof detail }).error ?? {};
-  } catch {
-    // Not JSON (a proxy's error page): the status alone describes it.
-  }
+  // Not JSON (a proxy's error page): the status alone describes it.
+  const body = (await response.json().catch(() => undefined)) as { error?: RefusalDetail } | null | undefined;
+  const detail = body?.error ?? {};
   const field = detail.field ? ` (${detail.field})` : '';
   return new DeliveryError(`${what} failed with status ${response.status}: ${detail.message ?? ''}${field}`, {
     retryable: isRetryableStatus(response.status),
@@ -32,7 +36,3 @@ export async function refusal(response: Response, what: string): Promise<Deliver
     providerCode: detail.code,
   });
 }
-
-/** Wraps a fetch failure (offline, DNS, timeout) as a retryable DeliveryError. */
-export const networkFailure = (what: string, cause: unknown): DeliveryError =>
-  new DeliveryError(`${what} failed: the network is unreachable`, { retryable: true, cause });

@@ -15,6 +15,7 @@ export interface SseParser {
 
 // A lone CR at the very end of the buffer may be the first half of a CRLF split across chunks.
 const LINE_END = /\r\n|\r(?!$)|\n/;
+const FIELD = /^([^:]*):? ?(.*)/s;
 
 /**
  * Parses the `text/event-stream` format as the HTML spec's EventSource does: CRLF, LF or CR line
@@ -28,19 +29,16 @@ export function createSseParser(dispatch: (event: SseEvent) => void, lastEventId
   let type = '';
   const line = (text: string): void => {
     if (text === '') {
-      if (data.length > 0) dispatch({ id: lastEventId, event: type || 'message', data: data.join('\n') });
+      if (data.length) dispatch({ id: lastEventId, event: type || 'message', data: data.join('\n') });
       data = [];
       type = '';
       return;
     }
-    if (text.startsWith(':')) return;
-    const colon = text.indexOf(':');
-    const field = colon < 0 ? text : text.slice(0, colon);
-    let value = colon < 0 ? '' : text.slice(colon + 1);
-    if (value.startsWith(' ')) value = value.slice(1);
-    if (field === 'data') data.push(value);
-    else if (field === 'event') type = value;
-    else if (field === 'id' && !value.includes('\0')) lastEventId = value;
+    // The field runs to the first colon (a comment's is empty), the value after it, less one space.
+    const [, field, value] = FIELD.exec(text)!;
+    if (field === 'data') data.push(value!);
+    else if (field === 'event') type = value!;
+    else if (field === 'id' && !value!.includes('\0')) lastEventId = value!;
   };
   return {
     push(chunk) {

@@ -46,7 +46,7 @@ interface SignedIn {
 export function subjectOf(token: string | undefined): string | undefined {
   if (!token) return undefined;
   try {
-    const body = atob((token.split('.')[0] ?? '').replace(/-/g, '+').replace(/_/g, '/'));
+    const body = atob(token.split('.')[0]!.replace(/-/g, '+').replace(/_/g, '/'));
     const { sub } = JSON.parse(new TextDecoder().decode(Uint8Array.from(body, (c) => c.charCodeAt(0))));
     return typeof sub === 'string' ? sub : undefined;
   } catch {
@@ -82,7 +82,7 @@ export function storedVisitorId(identityToken?: string): { id: string; forget?: 
     const id = anonymous || crypto.randomUUID();
     localStorage.setItem(USER_KEY, JSON.stringify({ sub, id }));
     localStorage.removeItem(VISITOR_KEY);
-    return user ? { id, forget: user.id } : { id };
+    return { id, forget: user?.id };
   } catch {
     // No localStorage (Node, sandboxed iframes, some private modes): an id for this page only.
     return { id: crypto.randomUUID() };

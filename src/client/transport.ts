@@ -2,7 +2,7 @@ import ky from 'ky';
 import { DeliveryError } from '../model/errors.js';
 import { checkMessage, checkPage } from './guards.js';
 import type { OutboxEntry, PostOutcome } from './outbox.js';
-import { isRetryableStatus, networkFailure, refusal, retryAfterMs } from './responses.js';
+import { isRetryableStatus, refusal, retryAfterMs } from './responses.js';
 import type { HistoryPage } from './types.js';
 
 /** What the transport needs to know. */
@@ -66,13 +66,16 @@ export function createTransport(options: TransportOptions) {
 
   /** GETs one history page. Throws DeliveryError or ValidationError. */
   const fetchPage = async (limit: number, before?: string): Promise<HistoryPage> => {
-    const searchParams: Record<string, string> = { limit: String(limit) };
-    if (before) searchParams.before = before;
     let response: Response;
     try {
-      response = await http.get('messages', { searchParams });
+      // ky leaves out undefined values (~1.14 is pinned).
+      response = await http.get('messages', { searchParams: { limit, before: before || undefined } });
     } catch (cause) {
-      throw networkFailure('loading history', cause);
+      // Offline, DNS, a timeout: worth retrying.
+      throw new DeliveryError('loading history failed: the network is unreachable', {
+        retryable: true,
+        cause,
+      });
     }
     if (!response.ok) throw await refusal(response, 'loading history');
     return checkPage(await response.json());

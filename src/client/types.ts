@@ -29,7 +29,12 @@ export interface ChatMessage {
   pending?: boolean;
 }
 
-/** State of the live connection. */
+/**
+ * State of the live connection. A stream parked in a hidden page (see `ChatClientOptions.hiddenMs`)
+ * is not a drop: the state stays what it was (`open`, usually) while the page is hidden, and the
+ * stream reopens without a change when the page is shown (`offline` if it cannot reopen). A page
+ * loaded hidden stays `connecting` until it is first shown.
+ */
 export type ConnectionState = 'connecting' | 'open' | 'offline';
 
 /** A status change of a message. */

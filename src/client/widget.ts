@@ -17,7 +17,7 @@ export interface ThreadlineChatElement extends HTMLElement {
 export interface ChatWidgetOptions {
   /** Tag name. Default `threadline-chat`. */
   tagName?: string;
-  /** Extra client options (storage, fetch, backoff) for every instance; attributes win. */
+  /** Extra client options (storage, fetch, backoff, hiddenMs) for every instance; attributes win. */
   client?: Omit<ChatClientOptions, 'endpoint' | 'identityToken'>;
 }
 

@@ -38,3 +38,10 @@ export function record(client: ChatClient) {
   client.on('error', (error) => log.errors.push(error));
   return log;
 }
+
+/** Every connection state the client reports from now on. */
+export function states(client: ChatClient): string[] {
+  const seen: string[] = [];
+  client.on('connection', (state) => seen.push(state));
+  return seen;
+}

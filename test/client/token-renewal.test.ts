@@ -3,10 +3,10 @@
  * reopened live stream carry it, and nothing the client knows or showed is lost.
  */
 import { describe, expect, it } from 'vitest';
-import { type ChatClient, memoryStorage } from '../../src/client/index.js';
+import { memoryStorage } from '../../src/client/index.js';
 import { signIdentityToken } from '../../src/http/token.js';
 import { SECRET } from './chat-server.js';
-import { connected, next, record } from './events.js';
+import { connected, next, record, states } from './events.js';
 import { text, useChatServer } from './fixture.js';
 
 const chat = useChatServer();
@@ -19,13 +19,6 @@ const bearerOf = (path: string) =>
   chat.server.requests
     .filter((r) => r.path.startsWith(path))
     .map((r) => r.headers.get('authorization')?.replace('Bearer ', ''));
-
-/** Every connection state the client reports from now on. */
-function states(client: ChatClient): string[] {
-  const seen: string[] = [];
-  client.on('connection', (state) => seen.push(state));
-  return seen;
-}
 
 describe('renewIdentityToken()', () => {
   it('sends the renewed token from then on and reopens the live stream with it, the connection staying open', async () => {

@@ -30,10 +30,12 @@ export interface WidgetServer {
   url: string;
   desk: Desk;
   chat: WebChatHandler;
+  /** `GET /chat/events` requests answered and not yet closed: the live streams held open. */
+  openStreams(): number;
   close(): Promise<void>;
 }
 
-/** Options of {@link startWidgetServer}. */
+/** Options of {@link startWidgetServer} (and {@link useWidgetInChromium}). */
 export interface WidgetServerOptions {
   /** More options of the chat handler (`identitySecret`...). */
   chat?: WebChatOptions;
@@ -42,6 +44,8 @@ export interface WidgetServerOptions {
    * block an injected inline handler and hide a widget that builds HTML from message data.
    */
   csp?: boolean;
+  /** How {@link useWidgetInChromium} starts the browser. Default `launchChromium`. */
+  launch?: () => Promise<Browser>;
 }
 
 /** Serves the page under {@link CSP}, `/widget.js` (esbuild bundle of page.ts) and `/chat/*`. */
@@ -63,13 +67,21 @@ export async function startWidgetServer(options: WidgetServerOptions = {}): Prom
     }
     return (await chat(request)) ?? new Response('not found', { status: 404 });
   });
-  const server: Server = createServer(listener);
+  let streams = 0;
+  const server: Server = createServer((req, res) => {
+    if (req.url?.startsWith('/chat/events')) {
+      streams++;
+      res.on('close', () => streams--);
+    }
+    listener(req, res);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/`,
     desk,
     chat,
+    openStreams: () => streams,
     async close() {
       chat.close();
       server.closeAllConnections();
@@ -93,7 +105,7 @@ export function useWidgetInChromium(options: WidgetServerOptions = {}): WidgetSu
   const suite = {} as WidgetSuite;
   beforeAll(async () => {
     suite.server = await startWidgetServer(options);
-    suite.browser = await launchChromium();
+    suite.browser = await (options.launch ?? launchChromium)();
   });
   afterAll(async () => {
     await suite.browser?.close();
