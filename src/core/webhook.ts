@@ -310,9 +310,19 @@ export async function answerWebhook(
   } catch (error) {
     const logger = loggerOf(desk, options);
     const custom = await customResponse(error, input, options, logger);
-    return custom ?? errorAnswer(error, logger);
+    return custom ?? (lostRace(error) ? RETRY_LATER : errorAnswer(error, logger));
   }
 }
+
+/**
+ * A delivery that lost a race with a concurrent change every time it was retried (a store shared by
+ * several processes, under contention). A 409 would tell the provider the delivery is refused for
+ * good, and most drop it; a 503 makes them send it again, when the retry usually wins.
+ */
+const lostRace = (error: unknown) => isThreadlineError(error) && error.code === 'CONFLICT';
+const RETRY_LATER = jsonAnswer(503, 'CONFLICT', 'A concurrent change won; retry the delivery later.', {
+  headers: { 'retry-after': '1' },
+});
 
 /**
  * Handles one provider webhook for the channel `channelId`: reads the body (at most

@@ -145,7 +145,9 @@ describe('toNodeListener and createWebhookHandler', () => {
       body: '{"fail":"conflict"}',
       headers: json,
     });
-    expect(conflict.status).toBe(409);
+    // A lost race is worth the provider's retry: 503, not a 4xx it would give up on.
+    expect(conflict.status).toBe(503);
+    expect(conflict.headers.get('retry-after')).toBe('1');
     expect(seen).toEqual(['PolicyError', 'ConflictError']);
   });
 

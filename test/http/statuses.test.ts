@@ -194,7 +194,7 @@ describe('webhook statuses over node:http', () => {
 
   it.each([
     ['policy', 422, { code: 'POLICY', message: 'outside the reply window' }],
-    ['conflict', 409, { code: 'CONFLICT', message: 'version 3 expected, found 4' }],
+    ['conflict', 503, { code: 'CONFLICT', message: 'A concurrent change won; retry the delivery later.' }],
     ['storage', 503, { code: 'STORAGE', message: 'The service is temporarily unavailable; retry later.' }],
     ['signature', 401, { code: 'SIGNATURE', message: 'hooky: bad token' }],
     [
@@ -204,7 +204,9 @@ describe('webhook statuses over node:http', () => {
     ],
   ] as const)('maps a %s error to %i', async (fail, status, error) => {
     const response = await postHooky({ fail });
-    expect(response.headers.get('retry-after')).toBe(status === 503 ? '5' : null);
+    expect(response.headers.get('retry-after')).toBe(
+      status === 503 ? (fail === 'conflict' ? '1' : '5') : null,
+    );
     await expectError(response, status, error);
   });
 
