@@ -47,6 +47,8 @@ function createElementClass(options: ChatWidgetOptions) {
     #accepted = new Set<string>();
     /** The cursor of the history before the oldest message shown; null when it is all shown. */
     #older: string | null = null;
+    /** A page of earlier messages is loading: another click waits for it instead of asking again. */
+    #loadingEarlier = false;
     #unread = 0;
     #typingSentAt = 0;
     #typingIdle: ReturnType<typeof setTimeout> | undefined;
@@ -182,22 +184,35 @@ function createElementClass(options: ChatWidgetOptions) {
     }
 
     /** Shows the page of history before the oldest message shown, keeping the reader's place. */
+    /**
+     * Shows the page of messages before the oldest page loaded. A click while one loads does not ask
+     * again (two answers with the same cursor would race, and the slower could bring back a button
+     * with nothing left to load). Pages whose messages are all shown already (the history cache
+     * restored them) are skipped, so each click shows something, or hides the button.
+     */
     async #loadEarlier(): Promise<void> {
       const client = this.client;
       const log = this.#ui!.log;
-      if (!client || this.#older === null) return;
+      if (!client || this.#older === null || this.#loadingEarlier) return;
+      this.#loadingEarlier = true;
       try {
-        const page = await client.history({ limit: 50, before: this.#older });
-        if (client !== this.client) return;
-        const fromBottom = log.scrollHeight - log.scrollTop;
-        for (const message of [...page.items].reverse()) this.#show(message, false);
-        log.scrollTop = log.scrollHeight - fromBottom;
-        this.#setOlder(page.nextCursor);
+        let added = 0;
+        while (added === 0 && this.#older !== null) {
+          const page = await client.history({ limit: 50, before: this.#older });
+          if (client !== this.client) return;
+          const fromBottom = log.scrollHeight - log.scrollTop;
+          const before = this.#shown.size;
+          for (const message of [...page.items].reverse()) this.#show(message, false);
+          added = this.#shown.size - before;
+          log.scrollTop = log.scrollHeight - fromBottom;
+          this.#setOlder(page.nextCursor);
+        }
       } catch (error) {
         console.warn('threadline-chat: earlier messages could not be loaded:', (error as Error).message);
+      } finally {
+        this.#loadingEarlier = false;
       }
     }
-
     #setOlder(cursor: string | null): void {
       this.#older = cursor;
       if (this.#ui) this.#ui.earlier.hidden = cursor === null;
