@@ -105,12 +105,23 @@ export function jsonError(
   return answerToResponse(jsonAnswer(status, code, message, options));
 }
 
-/** {@link errorToResponse} as a {@link WebhookAnswer}. */
-function errorAnswer(error: unknown, logger: Pick<Logger, 'error'>): WebhookAnswer {
+/**
+ * The statuses a provider's delivery gets. A delivery that lost a race with a concurrent change
+ * even after the desk's retries (a store shared by several processes, under contention) is 503,
+ * not 409: most providers drop a delivery refused with a 4xx for good, and their retry usually wins.
+ */
+const webhookStatusByCode: Record<ThreadlineError['code'], number> = { ...statusByCode, CONFLICT: 503 };
+
+/** {@link errorToResponse} as a {@link WebhookAnswer}, with `statuses` by error code. */
+function errorAnswer(
+  error: unknown,
+  logger: Pick<Logger, 'error'>,
+  statuses: Record<ThreadlineError['code'], number> = statusByCode,
+): WebhookAnswer {
   if (error instanceof HttpRefusal)
     return jsonAnswer(error.status, error.code, error.message, { headers: error.headers });
   if (isThreadlineError(error)) {
-    const status = statusByCode[error.code] ?? 500;
+    const status = statuses[error.code] ?? 500;
     if (status >= 500) {
       logger.error(`threadline webhook: ${error.name}: ${error.message}`, error);
       return jsonAnswer(status, error.code, 'The service is temporarily unavailable; retry later.', {
@@ -310,19 +321,9 @@ export async function answerWebhook(
   } catch (error) {
     const logger = loggerOf(desk, options);
     const custom = await customResponse(error, input, options, logger);
-    return custom ?? (lostRace(error) ? RETRY_LATER : errorAnswer(error, logger));
+    return custom ?? errorAnswer(error, logger, webhookStatusByCode);
   }
 }
-
-/**
- * A delivery that lost a race with a concurrent change every time it was retried (a store shared by
- * several processes, under contention). A 409 would tell the provider the delivery is refused for
- * good, and most drop it; a 503 makes them send it again, when the retry usually wins.
- */
-const lostRace = (error: unknown) => isThreadlineError(error) && error.code === 'CONFLICT';
-const RETRY_LATER = jsonAnswer(503, 'CONFLICT', 'A concurrent change won; retry the delivery later.', {
-  headers: { 'retry-after': '1' },
-});
 
 /**
  * Handles one provider webhook for the channel `channelId`: reads the body (at most

@@ -147,7 +147,7 @@ describe('toNodeListener and createWebhookHandler', () => {
     });
     // A lost race is worth the provider's retry: 503, not a 4xx it would give up on.
     expect(conflict.status).toBe(503);
-    expect(conflict.headers.get('retry-after')).toBe('1');
+    expect(conflict.headers.get('retry-after')).toBe('5');
     expect(seen).toEqual(['PolicyError', 'ConflictError']);
   });
 

@@ -194,7 +194,7 @@ describe('webhook statuses over node:http', () => {
 
   it.each([
     ['policy', 422, { code: 'POLICY', message: 'outside the reply window' }],
-    ['conflict', 503, { code: 'CONFLICT', message: 'A concurrent change won; retry the delivery later.' }],
+    ['conflict', 503, { code: 'CONFLICT', message: 'The service is temporarily unavailable; retry later.' }],
     ['storage', 503, { code: 'STORAGE', message: 'The service is temporarily unavailable; retry later.' }],
     ['signature', 401, { code: 'SIGNATURE', message: 'hooky: bad token' }],
     [
@@ -203,11 +203,20 @@ describe('webhook statuses over node:http', () => {
       { code: 'VALIDATION', message: 'Invalid hooky payload: entry[0].id: required', field: 'entry[0].id' },
     ],
   ] as const)('maps a %s error to %i', async (fail, status, error) => {
+    logged.length = 0;
     const response = await postHooky({ fail });
-    expect(response.headers.get('retry-after')).toBe(
-      status === 503 ? (fail === 'conflict' ? '1' : '5') : null,
-    );
+    expect(response.headers.get('retry-after')).toBe(status === 503 ? '5' : null);
     await expectError(response, status, error);
+    // A 5xx says nothing of the cause to the caller: the log does.
+    expect(logged.map(([message]) => message)).toEqual(
+      status === 503
+        ? [
+            expect.stringContaining(
+              `threadline webhook: ${error.code === 'CONFLICT' ? 'Conflict' : 'Storage'}Error`,
+            ),
+          ]
+        : [],
+    );
   });
 
   it('answers 500 with a generic message for an unexpected error and logs it, leaking nothing', async () => {
