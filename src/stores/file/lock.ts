@@ -1,15 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
-import {
-  type FileHandle,
-  open,
-  readFile,
-  readlink,
-  rename,
-  unlink,
-  utimes,
-  writeFile,
-} from 'node:fs/promises';
+import { type FileHandle, open, readFile, readlink, rename, unlink, utimes } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { threadId } from 'node:worker_threads';
 import { StorageError } from '../../model/errors.js';
@@ -185,14 +176,29 @@ async function readLock(path: string): Promise<LockRecord | undefined> {
   }
 }
 
-/** Creates the lock file exclusively; false when one exists. */
-async function createLockFile(path: string, raw: string): Promise<boolean> {
+/** The lock file a store created, held open (see `Held.file`). */
+type LockFile = NonNullable<Held['file']>;
+
+/**
+ * Creates the lock file exclusively and keeps it open; undefined when one exists. A file it
+ * created but could not write is removed again.
+ */
+async function createLockFile(path: string, raw: string): Promise<LockFile | undefined> {
+  let handle: FileHandle;
   try {
-    await writeFile(path, raw, { flag: 'wx' });
-    return true;
+    handle = await open(path, 'wx');
   } catch (error) {
-    if (errno(error) === 'EEXIST') return false;
+    if (errno(error) === 'EEXIST') return undefined;
     throw new StorageError(`file store: cannot create the lock ${path}`, { cause: error });
+  }
+  try {
+    await handle.writeFile(raw);
+    const { dev, ino } = await handle.stat();
+    return { handle, dev, ino };
+  } catch (error) {
+    await handle.close().catch(() => {});
+    await unlink(path).catch(() => {});
+    throw new StorageError(`file store: cannot write the lock ${path}`, { cause: error });
   }
 }
 
@@ -348,10 +354,7 @@ export async function acquireLock(dir: string, logger: Logger, waitMs = 0): Prom
   heldHere.set(path, held);
   try {
     held.raw = lockText(await ownStart(), await ownNamespace(), token);
-    await takeLock(dir, path, held, Date.now() + waitMs);
-    const handle = await open(path, 'r');
-    const { dev, ino } = await handle.stat();
-    held.file = { handle, dev, ino };
+    held.file = await takeLock(dir, path, held, Date.now() + waitMs);
   } catch (error) {
     heldHere.delete(path);
     throw error;
@@ -359,10 +362,11 @@ export async function acquireLock(dir: string, logger: Logger, waitMs = 0): Prom
   scheduleBeat(dir, path, held);
 }
 
-async function takeLock(dir: string, path: string, held: Held, waitUntil: number): Promise<void> {
+async function takeLock(dir: string, path: string, held: Held, waitUntil: number): Promise<LockFile> {
   let lookedAgain = false;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    if (await createLockFile(path, held.raw)) return;
+    const created = await createLockFile(path, held.raw);
+    if (created) return created;
     const lock = await readLock(path);
     if (lock === undefined) continue; // released meanwhile
     if (lock.pid === undefined && !lookedAgain) {
