@@ -1,7 +1,7 @@
 import type { Desk, Logger } from '../../core/types.js';
 import { errorToResponse, jsonError } from '../../core/webhook.js';
 import type { Author } from '../../model/records.js';
-import { proxyHint } from '../address.js';
+import { connectionAddress, proxyHint } from '../address.js';
 import { corsHeaders, preflight } from './cors.js';
 import { EmailFallback } from './email-fallback.js';
 import { type Visitor, VisitorIdentities } from './identity.js';
@@ -85,7 +85,7 @@ function warnBehindProxy(logger: Pick<Logger, 'warn'>, settings: WebChatSettings
   );
 }
 
-function createState(desk: Desk, settings: WebChatSettings, ownAddress: boolean): HandlerState {
+function createState(desk: Desk, settings: WebChatSettings): HandlerState {
   const { capacity, refillPerSec } = settings.rateLimit;
   const share = settings.visitorsPerAddress;
   const requests = REQUESTS_PER_MESSAGE;
@@ -111,7 +111,8 @@ function createState(desk: Desk, settings: WebChatSettings, ownAddress: boolean)
     tail: new EventTail(desk),
     streams: new Set(),
     logger,
-    proxyHint: ownAddress ? undefined : warnBehindProxy(logger, settings),
+    // Only the default address can be a proxy's unawares: a host's own `clientAddress` chose.
+    proxyHint: settings.clientAddress === connectionAddress ? warnBehindProxy(logger, settings) : undefined,
   };
 }
 
@@ -146,11 +147,7 @@ function createState(desk: Desk, settings: WebChatSettings, ownAddress: boolean)
  * ```
  */
 export function createWebChatHandler(desk: Desk, options: WebChatOptions = {}): WebChatHandler {
-  const state = createState(
-    desk,
-    resolveOptions({ brand: desk.brand, ...options }),
-    options.clientAddress !== undefined,
-  );
+  const state = createState(desk, resolveOptions({ brand: desk.brand, ...options }));
   warnWithoutAdapter(desk, state.settings.channel);
   const handler = async (request: Request): Promise<Response | undefined> => {
     let url: URL;
