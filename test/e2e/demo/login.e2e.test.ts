@@ -1,7 +1,8 @@
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type RunningDemo, startDemo } from '../../../examples/demo/server.js';
-import { launchChromium, requireChromium } from '../indexeddb/chromium.js';
+import type { Locator, Page } from 'playwright-core';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { startDemo } from '../../../examples/demo/server.js';
+import { requireChromium } from '../indexeddb/chromium.js';
+import { useDemoInChromium } from './browser.js';
 import { conversations, eventually, textOf } from './harness.js';
 
 const installed = requireChromium("the demo shop's login suite");
@@ -47,39 +48,27 @@ async function logInAndChat(shop: Page, widget: Locator, base: string, text: str
 }
 
 describe.runIf(installed)("the demo shop's login in real Chromium", () => {
-  let browser: Browser;
-  let demo: RunningDemo;
-  let context: BrowserContext;
+  const suite = useDemoInChromium();
   let shop: Page;
   let widget: Locator;
   /** Responses the shop page got with status 401. */
   let refused: string[];
 
-  beforeAll(async () => {
-    browser = await launchChromium();
-    demo = await startDemo({ port: 0, memory: true });
-  });
-  afterAll(async () => {
-    await demo?.close();
-    await browser?.close();
-  });
   beforeEach(async () => {
-    context = await browser.newContext();
-    shop = await context.newPage();
+    shop = await suite.context.newPage();
     refused = [];
     shop.on('response', (r) => {
       if (r.status() === 401) refused.push(`${r.request().method()} ${r.url()}`);
     });
-    await shop.goto(demo.url);
+    await shop.goto(suite.demo.url);
     widget = shop.locator('threadline-chat');
   });
-  afterEach(async () => {
+  afterEach(() => {
     vi.useRealTimers();
-    await context.close();
   });
 
   it("logging out forgets Ann's chat in this browser: her visitor id and cached history are gone", async () => {
-    await logInAndChat(shop, widget, demo.url, 'Signed in, then leaving the library computer.');
+    await logInAndChat(shop, widget, suite.demo.url, 'Signed in, then leaving the library computer.');
     const visitorId = await signedInVisitor(shop);
     expect(visitorId).toBeTruthy();
     expect(await cachedHistory(shop, visitorId)).toBeDefined();

@@ -1,4 +1,4 @@
-import { readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StorageError } from '../../../src/model/errors.js';
@@ -27,13 +27,13 @@ function batch(tag: string) {
   };
 }
 
-const journalBytes = async (dir: string) => {
-  const names = (await import('node:fs/promises')).readdir(dir);
+/** Bytes in the directory's journals. */
+async function journalBytes(dir: string): Promise<number> {
   let total = 0;
-  for (const name of await names)
+  for (const name of await readdir(dir))
     if (name.startsWith('journal-')) total += (await stat(join(dir, name))).size;
   return total;
-};
+}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
