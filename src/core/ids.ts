@@ -1,23 +1,14 @@
 const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
-/** Every 10-bit value as its two base32 digits, so the counter encodes with three lookups. */
-const pairs = Array.from({ length: 1024 }, (_, i) => alphabet[i >> 5]! + alphabet[i & 31]!);
+const digits = Array.from(alphabet, (digit) => digit.charCodeAt(0));
 
-function encodeTime(ms: number): string {
-  let out = '';
-  let rest = ms;
-  for (let i = 0; i < 10; i++) {
-    out = alphabet[rest % 32] + out;
+/** Writes `count` base32 digits of `value` into `out` from `at` on, most significant first. */
+function writeDigits(out: number[], at: number, count: number, value: number): void {
+  let rest = value;
+  for (let i = at + count - 1; i >= at; i--) {
+    out[i] = digits[rest % 32]!;
     rest = Math.floor(rest / 32);
   }
-  return out;
-}
-
-/** Ten random base32 digits (50 bits). */
-function randomDigits(bytes: Uint8Array): string {
-  let out = '';
-  for (let i = 0; i < 10; i++) out += alphabet[bytes[i]! & 31];
-  return out;
 }
 
 /** A random 26-bit start for the 30-bit counter: room for a billion more ids in one millisecond. */
@@ -33,19 +24,23 @@ const counterStart = (bytes: Uint8Array) =>
  */
 export function createIdGenerator(clock: () => number = Date.now): () => string {
   const bytes = new Uint8Array(13);
+  // The id's character codes: a string made from them at once is flat, where one concatenated
+  // from parts is a tree of pieces that costs about twice the memory and slows every Map lookup.
+  const codes = new Array<number>(26).fill(0);
   let lastMs = -1;
-  let head = '';
   let counter = 0;
   return () => {
     const now = clock();
     if (now > lastMs) {
       lastMs = now;
       crypto.getRandomValues(bytes);
-      head = encodeTime(now) + randomDigits(bytes);
+      writeDigits(codes, 0, 10, now);
+      for (let i = 0; i < 10; i++) codes[10 + i] = digits[bytes[i]! & 31]!;
       counter = counterStart(bytes);
     } else {
       counter++;
     }
-    return head + pairs[counter >>> 20]! + pairs[(counter >>> 10) & 1023]! + pairs[counter & 1023]!;
+    writeDigits(codes, 20, 6, counter);
+    return String.fromCharCode.apply(null, codes);
   };
 }

@@ -156,7 +156,7 @@ function withInbound(c: Conversation, channel: string, at: number, now: number):
   // moves neither the last channel nor the reply channel.
   const latest = c.lastMessageAtMs === undefined || at >= c.lastMessageAtMs;
   let latestInbound = true;
-  for (const channelAt of Object.values(c.lastInboundAtMs)) if (at < channelAt) latestInbound = false;
+  for (const key in c.lastInboundAtMs) if (at < c.lastInboundAtMs[key]!) latestInbound = false;
   const reopen = c.status === 'resolved' || c.status === 'snoozed';
   const lastInboundAtMs = { ...c.lastInboundAtMs };
   lastInboundAtMs[channel] = Math.max(at, lastInboundAtMs[channel] ?? 0);
@@ -170,7 +170,7 @@ function withInbound(c: Conversation, channel: string, at: number, now: number):
     assigneeId: c.assigneeId,
     teamId: c.teamId,
     tags: c.tags,
-    channels: c.channels.includes(channel) ? c.channels : [...c.channels, channel],
+    channels: c.channels.includes(channel) ? c.channels : c.channels.concat([channel]), // exact size
     lastChannel: latest ? channel : c.lastChannel,
     lastInboundChannel: latestInbound ? channel : c.lastInboundChannel,
     lastInboundAtMs,
@@ -229,12 +229,14 @@ function buildMessage(
     direction: 'inbound',
     author: inbound.author ?? CUSTOMER_AUTHOR,
     parts: partsOf(inbound),
+    // In the literal, even when absent (undefined): a property added later would cost the record
+    // a separate property store.
+    externalId: inbound.externalId,
     status: 'received',
     createdAt: iso(at),
     at,
     version: 1,
   };
-  if (inbound.externalId !== undefined) message.externalId = inbound.externalId;
   if (inbound.replyTo !== undefined) message.replyTo = inbound.replyTo;
   if (unproven || inbound.meta !== undefined || inbound.subject !== undefined || inbound.references?.length) {
     const meta = { ...inbound.meta };

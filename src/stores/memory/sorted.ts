@@ -13,14 +13,33 @@ function lowerBound<T extends Position>(list: readonly T[], position: Position):
   return lo;
 }
 
-/** Inserts keeping (at, id) order; appends in O(1) when the item is the newest, as it almost always is. */
-export function insertSorted<T extends Position>(list: T[], item: T): void {
-  const last = list[list.length - 1];
-  if (last === undefined || comparePositions(last, item) < 0) {
-    list.push(item);
-    return;
+/**
+ * Lists shorter than this grow by an exact copy rather than in place: V8 gives an array that is
+ * pushed to room for 16 more items, 128 bytes that a conversation of a few messages never fills,
+ * and most of a store's lists (a conversation's messages, a customer's conversations) are that short.
+ */
+const SMALL_LIST = 16;
+
+/** Inserts `item` at `index`; returns the list to keep (a new, exact-size one while the list is short). */
+export function insertAt<T>(list: T[], index: number, item: T): T[] {
+  if (list.length < SMALL_LIST) {
+    return index === list.length
+      ? list.concat([item])
+      : list.slice(0, index).concat([item], list.slice(index));
   }
-  list.splice(lowerBound(list, item), 0, item);
+  if (index === list.length) list.push(item);
+  else list.splice(index, 0, item);
+  return list;
+}
+
+/**
+ * Inserts keeping (at, id) order, in O(1) when the item is the newest, as it almost always is;
+ * returns the list to keep (see {@link insertAt}).
+ */
+export function insertSorted<T extends Position>(list: T[], item: T): T[] {
+  const last = list[list.length - 1];
+  const newest = last === undefined || comparePositions(last, item) < 0;
+  return insertAt(list, newest ? list.length : lowerBound(list, item), item);
 }
 
 /** Replaces the item at the same position (same at and id); returns false when absent. */

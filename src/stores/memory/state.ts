@@ -14,7 +14,7 @@ import type { DeskEvent, LoggedEvent } from '../../model/events.js';
 import { identityKey } from '../../model/identity.js';
 import { sameIdentityKey } from '../../model/identity-key.js';
 import type { Conversation, Customer, MergeRecord, Message } from '../../model/records.js';
-import { insertSorted, removeSorted, replaceSorted, sliceRange } from './sorted.js';
+import { insertAt, insertSorted, removeSorted, replaceSorted, sliceRange } from './sorted.js';
 
 /** A provider id that still finds a message which no longer carries it (see `putMessage`). */
 export interface FormerExternalId {
@@ -115,11 +115,14 @@ interface ConversationSlot {
   messages: Message[];
 }
 
-/** Inserts a conversation slot into a list kept by ascending id (appending, as new ids sort last). */
-function insertById(list: ConversationSlot[], slot: ConversationSlot, id: string): void {
+/**
+ * Inserts a conversation slot into a list kept by ascending id (appending, as new ids sort last);
+ * returns the list to keep (see `insertAt`).
+ */
+function insertById(list: ConversationSlot[], slot: ConversationSlot, id: string): ConversationSlot[] {
   let i = list.length;
   while (i > 0 && list[i - 1]!.record!.id > id) i--;
-  list.splice(i, 0, slot);
+  return insertAt(list, i, slot);
 }
 
 /** How many slots of a list kept by ascending id have an id below `id` (binary search). */
@@ -165,7 +168,7 @@ export class MemoryState {
   private readonly customerSlots = new Map<string, CustomerSlot>();
   private readonly conversationSlots = new Map<string, ConversationSlot>();
   /** Every stored conversation, by ascending id. */
-  private readonly allConversations: ConversationSlot[] = [];
+  private allConversations: ConversationSlot[] = [];
   /** brand -> identity key -> slot of the live customer holding it. */
   private readonly owners = new PairMap<CustomerSlot>();
   /** channel -> external id -> message. */
@@ -178,8 +181,9 @@ export class MemoryState {
   /** Retained events; the cursor of `events[i]` is `firstSeq + i` (no per-event wrapper is kept). */
   private events: DeskEvent[] = [];
   private firstSeq = 1;
-  /** The conversation slots the last `check` looked up, reused by `apply` of the same batch. */
-  private checked: { batch: WriteBatch; slots: (ConversationSlot | undefined)[] } | undefined;
+  /** The batch last checked, and the conversation slots its `check` looked up, reused by `apply`. */
+  private checkedBatch: WriteBatch | undefined;
+  private checkedSlots: (ConversationSlot | undefined)[] = [];
 
   constructor(private readonly eventRetention = Number.POSITIVE_INFINITY) {}
 
@@ -203,12 +207,14 @@ export class MemoryState {
       for (const put of batch.customers) checkVersion('customer', put, this.customer(put.record.id));
     }
     if (batch.conversations) {
-      const slots = batch.conversations.map((put) => {
-        const slot = this.conversationSlots.get(put.record.id);
-        checkVersion('conversation', put, slot?.record);
-        return slot;
-      });
-      this.checked = { batch, slots };
+      const puts = batch.conversations;
+      const slots = new Array<ConversationSlot | undefined>(puts.length);
+      for (let i = 0; i < puts.length; i++) {
+        slots[i] = this.conversationSlots.get(puts[i]!.record.id);
+        checkVersion('conversation', puts[i]!, slots[i]?.record);
+      }
+      this.checkedBatch = batch;
+      this.checkedSlots = slots;
     }
     if (batch.messages) {
       for (const put of batch.messages) checkVersion('message', put, this.messages.get(put.record.id));
@@ -246,9 +252,23 @@ export class MemoryState {
 
   private checkIdentities(puts: Put<Customer>[] | undefined): void {
     if (!puts?.length) return;
-    // Puts that keep their keys claim nothing new and release nothing.
-    const changed = puts.filter(({ record }) => !sameKeys(this.customer(record.id), record));
-    if (changed.length === 0) return;
+    // Puts that keep their keys claim nothing new and release nothing (a receive's touch).
+    let changed: Put<Customer>[] | undefined;
+    for (const put of puts) {
+      if (sameKeys(this.customer(put.record.id), put.record)) continue;
+      changed ??= [];
+      changed.push(put);
+    }
+    if (!changed) return;
+    if (changed.length === 1) {
+      // One customer's keys (the common case: a new customer): no other put releases or claims one.
+      const { record } = changed[0]!;
+      for (const key of customerKeys(record)) {
+        const owner = this.owners.get(record.brandId, key)?.record?.id;
+        if (owner !== undefined && owner !== record.id) throw identityTaken(key);
+      }
+      return;
+    }
     const released = new Set<string>();
     for (const { record } of changed) {
       const previous = this.customer(record.id);
@@ -261,7 +281,7 @@ export class MemoryState {
         const owner = this.owners.get(record.brandId, key)?.record?.id;
         const taken = owner !== undefined && owner !== record.id && !released.has(scoped);
         const twice = claimed.has(scoped) && claimed.get(scoped) !== record.id;
-        if (taken || twice) throw new ConflictError(`identity ${key} already belongs to another customer`);
+        if (taken || twice) throw identityTaken(key);
         claimed.set(scoped, record.id);
       }
     }
@@ -276,8 +296,8 @@ export class MemoryState {
 
   /** {@link apply} without building the logged entries (the memory store has no use for them). */
   applyQuietly(batch: WriteBatch): void {
-    const checked = this.checked?.batch === batch ? this.checked.slots : undefined;
-    this.checked = undefined;
+    const checked = this.checkedBatch === batch ? this.checkedSlots : undefined;
+    this.checkedBatch = undefined;
     if (batch.customers) for (const { record } of batch.customers) this.putCustomer(record);
     // The last conversation written: the one a receive's message belongs to, without a lookup.
     let recent: ConversationSlot | undefined;
@@ -343,11 +363,11 @@ export class MemoryState {
 
   private putConversation(record: Conversation, known?: ConversationSlot): ConversationSlot {
     const slot = known ?? this.conversationSlot(record.id);
-    if (slot.record === undefined) insertById(this.allConversations, slot, record.id);
+    if (slot.record === undefined) this.allConversations = insertById(this.allConversations, slot, record.id);
     if (slot.owner === undefined || slot.record?.customerId !== record.customerId) {
       if (slot.owner) removeSlot(slot.owner.conversations, slot);
       slot.owner = this.customerSlot(record.customerId);
-      insertById(slot.owner.conversations, slot, record.id);
+      slot.owner.conversations = insertById(slot.owner.conversations, slot, record.id);
     }
     slot.record = record;
     return slot;
@@ -370,8 +390,8 @@ export class MemoryState {
     const owner = conversation.owner;
     const customer = owner?.record?.id === record.customerId ? owner : this.customerSlot(record.customerId);
     if (previous === undefined) {
-      insertSorted(conversation.messages, record);
-      insertSorted(customer.messages, record);
+      conversation.messages = insertSorted(conversation.messages, record);
+      customer.messages = insertSorted(customer.messages, record);
       return;
     }
     // A message whose time changed moves to its new place in the lists, as one moving to another list does.
@@ -380,12 +400,12 @@ export class MemoryState {
       replaceSorted(conversation.messages, record);
     else {
       removeSorted(this.conversationSlot(previous.conversationId).messages, previous);
-      insertSorted(conversation.messages, record);
+      conversation.messages = insertSorted(conversation.messages, record);
     }
     if (previous.customerId === record.customerId && !moved) replaceSorted(customer.messages, record);
     else {
       removeSorted(this.customerSlot(previous.customerId).messages, previous);
-      insertSorted(customer.messages, record);
+      customer.messages = insertSorted(customer.messages, record);
     }
   }
 
@@ -439,15 +459,19 @@ export class MemoryState {
       query.customerId === undefined
         ? this.allConversations
         : (this.customerSlots.get(query.customerId)?.conversations ?? []);
-    const out: Conversation[] = [];
     // Start below `beforeId` at once: paging every conversation by id costs each page its own size.
     const start = query.beforeId === undefined ? slots.length : countBelow(slots, query.beforeId);
-    for (let i = start - 1; i >= 0 && out.length < query.limit; i--) {
+    // Sized up front: an array pushed to gets room for 16 more, and a customer has a few conversations.
+    const size = Math.min(query.limit, start);
+    const out = new Array<Conversation>(size > 0 ? Math.ceil(size) : 0);
+    let found = 0;
+    for (let i = start - 1; i >= 0 && found < out.length; i--) {
       const conversation = slots[i]!.record!;
       if (query.brandId !== undefined && conversation.brandId !== query.brandId) continue;
       if (query.status && !query.status.includes(conversation.status)) continue;
-      out.push(conversation);
+      out[found++] = conversation;
     }
+    out.length = found;
     return out;
   }
 
@@ -573,6 +597,10 @@ function isPlainCustomerAuthor(author: Message['author']): boolean {
   if (author.type !== 'customer' || author === CUSTOMER_AUTHOR) return false;
   for (const key in author) if (key !== 'type') return false;
   return true;
+}
+
+function identityTaken(key: string): ConflictError {
+  return new ConflictError(`identity ${key} already belongs to another customer`);
 }
 
 function checkVersion<T extends { id: string; version: number }>(
