@@ -18,7 +18,7 @@ export { type EmailAddress, formatAddress, parseAddress, parseAddressList } from
 export type { BasicAuthCredentials } from './basic-auth.js';
 export { parseMessageIds, stripAngles } from './headers.js';
 export { type MailgunOptions, mailgunInbound } from './mailgun.js';
-export { type PostmarkOptions, postmarkInbound } from './postmark.js';
+export { type PostmarkOptions, postmarkEmail, postmarkInbound } from './postmark.js';
 export { stripReplyText } from './reply-text.js';
 export type { EmailSenderOptions } from './send.js';
 export { type SendgridOptions, sendgridInbound } from './sendgrid.js';

@@ -209,3 +209,14 @@ async function sendPostmark(
   );
   return { externalId: stripAngles(email.messageId), status: 'sent' };
 }
+
+/**
+ * The Postmark channel under the name the design's examples use: the same factory as
+ * {@link postmarkInbound}, which both receives (the Inbound webhook) and sends (the Email API).
+ *
+ * @example
+ * ```ts
+ * const desk = createDesk({ channels: [postmarkEmail({ serverToken: process.env.POSTMARK_TOKEN })] });
+ * ```
+ */
+export const postmarkEmail: typeof postmarkInbound = postmarkInbound;

@@ -1,7 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mailgunInbound, postmarkInbound, sendgridInbound } from '../../../src/channels/email/index.js';
+import {
+  mailgunInbound,
+  postmarkEmail,
+  postmarkInbound,
+  sendgridInbound,
+} from '../../../src/channels/email/index.js';
 import { SignatureError, ValidationError } from '../../../src/model/errors.js';
 import { fixture, rawRequest, samplesDir } from './helpers.js';
 
@@ -9,6 +14,18 @@ const basicAuth = { username: 'postmark', password: 's3cret-pässword' };
 const authHeader = `Basic ${Buffer.from('postmark:s3cret-pässword', 'utf8').toString('base64')}`;
 const json = (body: string, headers: Record<string, string> = {}) =>
   rawRequest(body, 'application/json', headers);
+
+describe('postmarkEmail', () => {
+  it('is the Postmark adapter under the name of the design examples: it verifies and parses the same way', async () => {
+    const body = fixture('postmark-inbound-reply.json', 'utf8');
+    const adapter = postmarkEmail({ basicAuth });
+    expect(adapter.id).toBe('postmark');
+    expect(adapter.kind).toBe('email');
+    await expect(adapter.verify(json(body))).rejects.toBeInstanceOf(SignatureError);
+    const request = json(body, { authorization: authHeader });
+    expect(await adapter.parse(request)).toEqual(await postmarkInbound({ basicAuth }).parse(request));
+  });
+});
 
 describe('postmarkInbound verify', () => {
   const adapter = postmarkInbound({ basicAuth });
