@@ -206,6 +206,22 @@ describe('outbound header values made from inbound mail, agents and options', ()
 const inbound = (events: Awaited<ReturnType<ReturnType<typeof postmarkInbound>['parse']>>) =>
   (events[0] as { message: InboundMessage }).message;
 
+/** A desk with a Postmark channel sending to `server`, and a poster of inbound webhooks to it. */
+function postmarkDesk(server: { url: string }) {
+  const adapter = postmarkInbound({ serverToken: 't', from, replyTo, baseUrl: server.url, retries: 0 });
+  const desk = createDesk({ store: memoryStore(), channels: [adapter], outbox: { autoStart: false } });
+  const handler = createWebhookHandler(desk);
+  const post = (body: string) =>
+    handler(
+      new Request('https://desk.example.com/webhooks/postmark', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      }),
+    );
+  return { desk, post };
+}
+
 describe('inbound header text', () => {
   it('a subject or From name with an encoded or raw line break is stored as one line', async () => {
     const sendgrid = sendgridInbound();
@@ -221,19 +237,12 @@ describe('inbound header text', () => {
 
   it('through a desk: a hostile inbound subject never reaches the Subject of the reply as a header', async () => {
     const server = await serve(postmarkOk);
-    const adapter = postmarkInbound({ serverToken: 't', from, replyTo, baseUrl: server.url, retries: 0 });
-    const desk = createDesk({ store: memoryStore(), channels: [adapter], outbox: { autoStart: false } });
-    const handler = createWebhookHandler(desk);
+    const { desk, post } = postmarkDesk(server);
     const mail = postmarkJson({
       subject: 'Invoice\r\nBcc: victim@example.net',
       messageId: '<mallory.1@evil.example>',
     });
-    const post = new Request('https://desk.example.com/webhooks/postmark', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: mail,
-    });
-    expect((await handler(post)).status).toBe(200);
+    expect((await post(mail)).status).toBe(200);
     const [conversation] = (await desk.conversations.list()).items;
     expect(conversation!.subject).toBe('Invoice Bcc: victim@example.net');
     await desk.reply(conversation!.id, { text: 'On it.', author: { type: 'agent', id: 'a1' } });
@@ -287,17 +296,7 @@ describe('a From naming several authors is never verified', () => {
 describe("a forged In-Reply-To, References or reply+ address never joins another customer's thread", () => {
   it('through the webhook handler: the forger gets a conversation of their own, and its reply names no id of the other', async () => {
     const server = await serve(postmarkOk);
-    const adapter = postmarkInbound({ serverToken: 't', from, replyTo, baseUrl: server.url, retries: 0 });
-    const desk = createDesk({ store: memoryStore(), channels: [adapter], outbox: { autoStart: false } });
-    const handler = createWebhookHandler(desk);
-    const post = (body: string) =>
-      handler(
-        new Request('https://desk.example.com/webhooks/postmark', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body,
-        }),
-      );
+    const { desk, post } = postmarkDesk(server);
     const ana = postmarkJson({
       subject: 'My invoice',
       messageId: '<ana.1@example.org>',
