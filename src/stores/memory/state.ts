@@ -260,15 +260,6 @@ export class MemoryState {
       changed.push(put);
     }
     if (!changed) return;
-    if (changed.length === 1) {
-      // One customer's keys (the common case: a new customer): no other put releases or claims one.
-      const { record } = changed[0]!;
-      for (const key of customerKeys(record)) {
-        const owner = this.owners.get(record.brandId, key)?.record?.id;
-        if (owner !== undefined && owner !== record.id) throw identityTaken(key);
-      }
-      return;
-    }
     const released = new Set<string>();
     for (const { record } of changed) {
       const previous = this.customer(record.id);
@@ -281,7 +272,7 @@ export class MemoryState {
         const owner = this.owners.get(record.brandId, key)?.record?.id;
         const taken = owner !== undefined && owner !== record.id && !released.has(scoped);
         const twice = claimed.has(scoped) && claimed.get(scoped) !== record.id;
-        if (taken || twice) throw identityTaken(key);
+        if (taken || twice) throw new ConflictError(`identity ${key} already belongs to another customer`);
         claimed.set(scoped, record.id);
       }
     }
@@ -597,10 +588,6 @@ function isPlainCustomerAuthor(author: Message['author']): boolean {
   if (author.type !== 'customer' || author === CUSTOMER_AUTHOR) return false;
   for (const key in author) if (key !== 'type') return false;
   return true;
-}
-
-function identityTaken(key: string): ConflictError {
-  return new ConflictError(`identity ${key} already belongs to another customer`);
 }
 
 function checkVersion<T extends { id: string; version: number }>(
