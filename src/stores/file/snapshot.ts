@@ -7,14 +7,15 @@ import { type Builders, fromRows, RowChunkBuilder } from './rows.js';
 
 /**
  * A snapshot file is a run of frames: a header `{ format, version, generation, nextSeq }`, then
- * chunks `{ kind, shapes, rows }` of at most CHUNK records (and about CHUNK_CHARS of JSON) each
- * (see rows.ts), then `{ end: true, counts }`. Chunks keep every JSON.parse small and let a large
- * state be written without one giant string. Version 1 chunks (`{ kind, items }`, a record per
- * item) are still read. Version 3 adds the `formerExternalIds` list; a snapshot with none to list
- * is written as version 2, which older releases still open.
+ * chunks `{ kind, shapes, fixed?, rows }` of at most CHUNK records (and about CHUNK_CHARS of JSON)
+ * each (see rows.ts), then `{ end: true, counts }`. Chunks keep every JSON.parse small and let a
+ * large state be written without one giant string. Version 1 chunks (`{ kind, items }`, a record
+ * per item) are still read, as are versions 2 and 3 (before version 3 added the
+ * `formerExternalIds` list and version 4 a shape's fixed values).
  */
 const FORMAT = 'threadline-file-snapshot';
-const READABLE_VERSIONS: readonly unknown[] = [1, 2, 3];
+const VERSION = 4;
+const READABLE_VERSIONS: readonly unknown[] = [1, 2, 3, 4];
 const CHUNK = 1000;
 /** A chunk closes past this much JSON, so a few huge records (long emails) still make small frames. */
 const CHUNK_CHARS = 4 * 1024 * 1024;
@@ -35,8 +36,7 @@ function* chunks(kind: SnapshotList, list: readonly object[]): Generator<Buffer>
 }
 
 function* frames(generation: number, state: StateSnapshot): Generator<Buffer> {
-  const version = state.formerExternalIds.length > 0 ? 3 : 2;
-  yield json({ format: FORMAT, version, generation, nextSeq: state.nextSeq });
+  yield json({ format: FORMAT, version: VERSION, generation, nextSeq: state.nextSeq });
   for (const kind of snapshotLists) yield* chunks(kind, state[kind]);
   yield json({
     end: true,
@@ -160,7 +160,9 @@ export async function readSnapshot(
     }
     const kind = value.kind as SnapshotList;
     const records =
-      version === 1 ? value.items : fromRows(value as { shapes: unknown; rows: unknown }, builders);
+      version === 1
+        ? value.items
+        : fromRows(value as { shapes: unknown; fixed?: unknown; rows: unknown }, builders);
     if (ended || !snapshotLists.includes(kind) || !Array.isArray(records))
       throw corrupt(path, offset, 'unexpected chunk');
     load(kind, records as never);

@@ -12,6 +12,7 @@ import type { LoggedEvent } from '../../model/events.js';
 import type { Conversation, Customer, MergeRecord, Message } from '../../model/records.js';
 import { MemoryState } from './state.js';
 
+export { MessagesById } from './by-id.js';
 export {
   type FormerExternalId,
   MemoryState,

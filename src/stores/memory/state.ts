@@ -14,6 +14,7 @@ import type { DeskEvent, LoggedEvent } from '../../model/events.js';
 import { identityKey } from '../../model/identity.js';
 import { sameIdentityKey } from '../../model/identity-key.js';
 import type { Conversation, Customer, MergeRecord, Message } from '../../model/records.js';
+import { MessagesById } from './by-id.js';
 import { insertAt, insertSorted, removeSorted, replaceSorted, sliceRange } from './sorted.js';
 
 /** A provider id that still finds a message which no longer carries it (see `putMessage`). */
@@ -162,7 +163,7 @@ function sortIfNeeded(list: Message[]): void {
  * every message, and each of those is a cache miss or several once the maps outgrow the CPU cache.
  */
 export class MemoryState {
-  readonly messages = new Map<string, Message>();
+  readonly messages = new MessagesById();
   readonly merges = new Map<string, MergeRecord>();
   readonly outbox = new Map<string, OutboxEntry>();
   private readonly customerSlots = new Map<string, CustomerSlot>();
@@ -518,7 +519,7 @@ export class MemoryState {
     let conversation: ConversationSlot | undefined;
     let customer: CustomerSlot | undefined;
     for (const record of messages) {
-      this.messages.set(record.id, record);
+      this.messages.load(record);
       if (record.externalId !== undefined) this.byExternal.set(record.channel, record.externalId, record);
       // Snapshots list a conversation's messages together: reuse the slots while they match.
       if (conversation?.record?.id !== record.conversationId) {
