@@ -50,6 +50,8 @@ export const snapshotLists: readonly SnapshotList[] = [
 ];
 
 const SEP = '\u0000';
+/** How many of the conversations last listed a lookup by id looks through (see `recentConversations`). */
+const RECENT_SCAN = 8;
 
 /** The identity keys a customer holds in the index (none once merged away). */
 function customerKeys(customer: Customer | undefined): string[] {
@@ -185,17 +187,46 @@ export class MemoryState {
   /** The batch last checked, and the conversation slots its `check` looked up, reused by `apply`. */
   private checkedBatch: WriteBatch | undefined;
   private checkedSlots: (ConversationSlot | undefined)[] = [];
+  /**
+   * The customer slot last found, and the conversation slots last listed for a customer. A receive
+   * finds its sender by identity, lists their conversations, then checks and writes that customer
+   * and one of those conversations: each further lookup of them by id is answered from here instead
+   * of a Map of every customer or conversation, where it would miss the CPU caches. A slot never
+   * leaves the state and holds only records of its own id, so a slot found here for an id is the
+   * one the Map holds for it.
+   */
+  private recentCustomer: CustomerSlot | undefined;
+  private recentConversations: readonly ConversationSlot[] = [];
 
   constructor(private readonly eventRetention = Number.POSITIVE_INFINITY) {}
 
   /** A customer by id. */
   customer(id: string): Customer | undefined {
-    return this.customerSlots.get(id)?.record;
+    return this.findCustomerSlot(id)?.record;
   }
 
   /** A conversation by id. */
   conversation(id: string): Conversation | undefined {
-    return this.conversationSlots.get(id)?.record;
+    return this.findConversationSlot(id)?.record;
+  }
+
+  /** The slot of a stored customer, or one created for messages indexed under its id. */
+  private findCustomerSlot(id: string): CustomerSlot | undefined {
+    const recent = this.recentCustomer;
+    if (recent !== undefined && recent.record?.id === id) return recent;
+    const slot = this.customerSlots.get(id);
+    if (slot !== undefined) this.recentCustomer = slot;
+    return slot;
+  }
+
+  /** The slot of a stored conversation, or one created for messages indexed under its id. */
+  private findConversationSlot(id: string): ConversationSlot | undefined {
+    const recent = this.recentConversations;
+    // The newest few: a customer with a long history continues one of those.
+    for (let i = recent.length - 1; i >= 0 && i >= recent.length - RECENT_SCAN; i--) {
+      if (recent[i]!.record?.id === id) return recent[i];
+    }
+    return this.conversationSlots.get(id);
   }
 
   /** Throws ConflictError if the batch cannot apply; changes nothing. */
@@ -211,7 +242,7 @@ export class MemoryState {
       const puts = batch.conversations;
       const slots = new Array<ConversationSlot | undefined>(puts.length);
       for (let i = 0; i < puts.length; i++) {
-        slots[i] = this.conversationSlots.get(puts[i]!.record.id);
+        slots[i] = this.findConversationSlot(puts[i]!.record.id);
         checkVersion('conversation', puts[i]!, slots[i]?.record);
       }
       this.checkedBatch = batch;
@@ -322,7 +353,7 @@ export class MemoryState {
   }
 
   private customerSlot(id: string): CustomerSlot {
-    let slot = this.customerSlots.get(id);
+    let slot = this.findCustomerSlot(id);
     if (!slot) {
       slot = { record: undefined, conversations: [], messages: [] };
       this.customerSlots.set(id, slot);
@@ -331,7 +362,7 @@ export class MemoryState {
   }
 
   private conversationSlot(id: string): ConversationSlot {
-    let slot = this.conversationSlots.get(id);
+    let slot = this.findConversationSlot(id);
     if (!slot) {
       slot = { record: undefined, owner: undefined, messages: [] };
       this.conversationSlots.set(id, slot);
@@ -403,7 +434,9 @@ export class MemoryState {
 
   /** The live customer holding an identity key in a brand. */
   customerByIdentity(brandId: string, key: string): Customer | undefined {
-    return this.owners.get(brandId, key)?.record;
+    const slot = this.owners.get(brandId, key);
+    if (slot !== undefined) this.recentCustomer = slot;
+    return slot?.record;
   }
 
   /** A message by channel and provider id (one it no longer carries too). */
@@ -430,8 +463,8 @@ export class MemoryState {
 
   private messagesIn(scope: MessageScope): Message[] | undefined {
     return 'conversationId' in scope
-      ? this.conversationSlots.get(scope.conversationId)?.messages
-      : this.customerSlots.get(scope.customerId)?.messages;
+      ? this.findConversationSlot(scope.conversationId)?.messages
+      : this.findCustomerSlot(scope.customerId)?.messages;
   }
 
   /** A window of a conversation's or customer's messages (see `Range`). */
@@ -447,10 +480,11 @@ export class MemoryState {
 
   /** Conversations matching the query, newest first. */
   listConversations(query: ConversationQuery): Conversation[] {
-    const slots =
-      query.customerId === undefined
-        ? this.allConversations
-        : (this.customerSlots.get(query.customerId)?.conversations ?? []);
+    let slots = this.allConversations;
+    if (query.customerId !== undefined) {
+      slots = this.findCustomerSlot(query.customerId)?.conversations ?? [];
+      this.recentConversations = slots;
+    }
     // Start below `beforeId` at once: paging every conversation by id costs each page its own size.
     const start = query.beforeId === undefined ? slots.length : countBelow(slots, query.beforeId);
     // Sized up front: an array pushed to gets room for 16 more, and a customer has a few conversations.
