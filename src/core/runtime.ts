@@ -95,11 +95,19 @@ export function epochMs(at: string | number): number | undefined {
 
 let lastMs = Number.NaN;
 let lastIso = '';
-/** ISO string of an epoch-ms time (the last one is cached: a receive formats the same instant several times). */
+let otherMs = Number.NaN;
+let otherIso = '';
+/**
+ * ISO string of an epoch-ms time. The last two are cached: a receive formats the same instant
+ * several times, and a message with a provider time (an email's Date, a WhatsApp timestamp)
+ * alternates between that time and now.
+ */
 export function iso(ms: number): string {
-  if (ms !== lastMs) {
-    lastIso = new Date(ms).toISOString();
-    lastMs = ms;
-  }
+  if (ms === lastMs) return lastIso;
+  if (ms === otherMs) return otherIso;
+  otherMs = lastMs;
+  otherIso = lastIso;
+  lastIso = new Date(ms).toISOString();
+  lastMs = ms;
   return lastIso;
 }

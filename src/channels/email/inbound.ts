@@ -116,13 +116,6 @@ function createdAt(date: string | undefined): string | undefined {
 }
 
 /**
- * Builds the one `message` event of an inbound email: sender identity (`verified` when the
- * provider reported SPF or DKIM pass), thread ids, the reply text as a text part (full text in
- * `meta.originalText`), attachments as media parts, and `conversationId` when a recipient is a
- * `reply+<conversationId>@` address. Throws `ValidationError` when the sender
- * address is invalid or the result does not fit the inbound message schema.
- */
-/**
  * The events of an inbound email: its message; or, when it comes from the channel's own From
  * address (an agent's reply copied to the support inbox by Bcc or a forwarding rule, a mail loop),
  * an echo matched by its Message-ID to the outbound message it copies. Mail from our own address is
@@ -144,6 +137,13 @@ function sameMailbox(a: string, b: string): boolean {
   return a.trim().toLowerCase() === b.trim().toLowerCase();
 }
 
+/**
+ * Builds the one `message` event of an inbound email: sender identity (`verified` when the
+ * provider reported SPF or DKIM pass), thread ids, the reply text as a text part (full text in
+ * `meta.originalText`), attachments as media parts, and `conversationId` when a recipient is a
+ * `reply+<conversationId>@` address. Throws `ValidationError` when the sender
+ * address is invalid or the result does not fit the inbound message schema.
+ */
 export function emailToEvent(channel: string, email: ParsedEmail): InboundEvent {
   const address = normalizeEmail(email.from.address);
   const original = email.text ?? (email.html ? htmlToText(email.html) : undefined);
