@@ -8,11 +8,21 @@ export interface BasicAuthCredentials {
   password: string;
 }
 
-function encodeCredentials({ username, password }: BasicAuthCredentials): string {
-  const bytes = new TextEncoder().encode(`${username}:${password}`);
+const expected = new WeakMap<BasicAuthCredentials, { plain: string; header: string }>();
+
+/**
+ * The `Authorization` header the credentials make, encoded once per credentials object (and again
+ * only if the object's username or password changes since).
+ */
+function expectedHeader(credentials: BasicAuthCredentials): string {
+  const plain = `${credentials.username}:${credentials.password}`;
+  const known = expected.get(credentials);
+  if (known?.plain === plain) return known.header;
   let binary = '';
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary);
+  for (const byte of new TextEncoder().encode(plain)) binary += String.fromCharCode(byte);
+  const header = `Basic ${btoa(binary)}`;
+  expected.set(credentials, { plain, header });
+  return header;
 }
 
 /** Throws a ValidationError at construction when credentials are configured but empty. */
@@ -37,7 +47,7 @@ export function verifyBasicAuth(
   const header = raw.headers.authorization ?? raw.headers.Authorization;
   if (!header) throw new SignatureError(`${channel}: the request carries no Authorization header`);
   const given = header.replace(/^basic\s+/i, 'Basic ').trim();
-  if (!timingSafeEqual(given, `Basic ${encodeCredentials(credentials)}`)) {
+  if (!timingSafeEqual(given, expectedHeader(credentials))) {
     throw new SignatureError(`${channel}: Basic auth credentials do not match`);
   }
 }

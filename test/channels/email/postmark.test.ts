@@ -48,6 +48,18 @@ describe('postmarkInbound verify', () => {
     );
   });
 
+  it('checks the credentials as they are now, after a change to the options object', async () => {
+    const rotating = { username: 'postmark', password: 'first' };
+    const rotated = postmarkInbound({ basicAuth: rotating });
+    const header = (password: string) => `Basic ${Buffer.from(`postmark:${password}`).toString('base64')}`;
+    await expect(rotated.verify(json(body, { authorization: header('first') }))).resolves.toBeUndefined();
+    rotating.password = 'second';
+    await expect(rotated.verify(json(body, { authorization: header('first') }))).rejects.toThrow(
+      SignatureError,
+    );
+    await expect(rotated.verify(json(body, { authorization: header('second') }))).resolves.toBeUndefined();
+  });
+
   it('accepts every request when no basicAuth is configured (documented risk)', async () => {
     await expect(postmarkInbound().verify(json(body))).resolves.toBeUndefined();
   });
