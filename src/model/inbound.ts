@@ -1,9 +1,7 @@
 import * as z from 'zod';
 import { IdentityInput } from './identity.js';
 import { Part } from './parts.js';
-import { Author, ChannelKind, Json, MessageStatus } from './records.js';
-
-const JsonRecord = z.record(z.string(), Json);
+import { Author, ChannelKind, JsonRecord, MessageStatus } from './records.js';
 
 /**
  * A channel-agnostic inbound message, as a host or a channel adapter feeds it to `desk.receive`.

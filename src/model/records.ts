@@ -54,7 +54,34 @@ function isJson(value: unknown, depth: number): boolean {
 export const Json: z.ZodType<Json> = z
   .custom<Json>((value) => isJson(value, 0), 'not a JSON value')
   .transform((value) => (typeof value === 'object' && value !== null ? structuredClone(value) : value));
-const JsonRecord = z.record(z.string(), Json);
+
+/** A plain object (not an array, a Date, a class instance...). */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Schema of a JSON object (traits, meta): a copy whose object values are copies too, as {@link Json}
+ * makes them. One walk with an issue per bad value at its key, where a zod record of `Json` ran
+ * zod's machinery for every key: about 0.8 of the 2 µs an email's inbound message took to parse.
+ */
+export const JsonRecord: z.ZodType<Record<string, Json>, Record<string, Json>> = z
+  .custom<Record<string, Json>>(isPlainObject, 'expected an object')
+  .superRefine((value, ctx) => {
+    for (const key of Object.keys(value)) {
+      if (!isJson(value[key], 1)) ctx.addIssue({ code: 'custom', path: [key], message: 'not a JSON value' });
+    }
+  })
+  .transform((value) => {
+    const copy = { ...value } as Record<string, Json>;
+    for (const key of Object.keys(copy)) {
+      const item = copy[key];
+      if (typeof item === 'object' && item !== null) copy[key] = structuredClone(item);
+    }
+    return copy;
+  });
 
 const iso = z.string().min(1);
 const ms = z.number();
