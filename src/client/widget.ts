@@ -183,12 +183,12 @@ function createElementClass(options: ChatWidgetOptions) {
       }
     }
 
-    /** Shows the page of history before the oldest message shown, keeping the reader's place. */
     /**
-     * Shows the page of messages before the oldest page loaded. A click while one loads does not ask
-     * again (two answers with the same cursor would race, and the slower could bring back a button
-     * with nothing left to load). Pages whose messages are all shown already (the history cache
-     * restored them) are skipped, so each click shows something, or hides the button.
+     * Shows the page of messages before the oldest page loaded, keeping the reader's place. A click
+     * while one loads does not ask again (two answers with the same cursor would race, and the
+     * slower could bring back a button with nothing left to load). Pages whose messages are all
+     * shown already (the history cache restored them) are skipped, so each click shows something,
+     * or hides the button.
      */
     async #loadEarlier(): Promise<void> {
       const client = this.client;
@@ -213,6 +213,7 @@ function createElementClass(options: ChatWidgetOptions) {
         this.#loadingEarlier = false;
       }
     }
+
     #setOlder(cursor: string | null): void {
       this.#older = cursor;
       if (this.#ui) this.#ui.earlier.hidden = cursor === null;
