@@ -5,8 +5,6 @@
  * the page is a stand-in `document` with what the client reads of one (`hidden`,
  * `visibilitychange`); real Chromium tabs are in test/e2e/client/widget-tabs.browser.test.ts.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { webchat } from '../../src/channels/webchat/index.js';
 import {
@@ -15,9 +13,9 @@ import {
   createChatClient,
   memoryStorage,
 } from '../../src/client/index.js';
-import { toNodeListener } from '../../src/http/node.js';
 import { createWebChatHandler } from '../../src/http/webchat/index.js';
 import { createDesk } from '../../src/index.js';
+import { countOpen, serve } from '../http/helpers.js';
 import { connected, next, record, states } from './events.js';
 import { text } from './fixture.js';
 
@@ -49,29 +47,22 @@ interface StreamServer {
 async function startServer(): Promise<StreamServer> {
   const desk = createDesk({ channels: [webchat()], logger: { warn() {}, error() {} } });
   const chat = createWebChatHandler(desk, { keepAliveMs: 60_000 });
-  const listener = toNodeListener(
-    async (request) => (await chat(request)) ?? new Response(null, { status: 404 }),
-  );
   const streamRequests: string[] = [];
-  let open = 0;
-  const server = createServer((req, res) => {
-    if (req.url?.startsWith('/chat/events')) {
-      streamRequests.push(String(req.headers['last-event-id'] ?? ''));
-      open++;
-      res.on('close', () => open--);
-    }
-    listener(req, res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const streams = countOpen('/chat/events', (req) =>
+    streamRequests.push(String(req.headers['last-event-id'] ?? '')),
+  );
+  const server = await serve(
+    async (request) => (await chat(request)) ?? new Response(null, { status: 404 }),
+    streams.wrap,
+  );
   return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/chat`,
+    endpoint: `${server.url}/chat`,
     desk,
     streamRequests,
-    openStreams: () => open,
+    openStreams: streams.open,
     async close() {
       chat.close();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await server.close();
       await desk.close();
     },
   };

@@ -40,6 +40,27 @@ export async function serve(
   };
 }
 
+/**
+ * A {@link serve} wrap that counts the requests under `prefix` (`/chat/events`: live streams)
+ * whose responses are still open, calling `onOpen` with each such request as it comes.
+ */
+export function countOpen(prefix: string, onOpen?: (request: Parameters<NodeListener>[0]) => void) {
+  let open = 0;
+  return {
+    open: () => open,
+    wrap:
+      (listener: NodeListener): NodeListener =>
+      (req, res) => {
+        if (req.url?.startsWith(prefix)) {
+          onOpen?.(req);
+          open++;
+          res.on('close', () => open--);
+        }
+        return listener(req, res);
+      },
+  };
+}
+
 /** How many events the desk's store holds: a webhook that stores nothing leaves it unchanged. */
 export async function eventCount(desk: Desk): Promise<number> {
   return (await desk.store.readEvents({ limit: 1_000_000 })).length;

@@ -1,17 +1,15 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 import { webchat } from '../../../src/channels/webchat/index.js';
 import type { Desk } from '../../../src/core/types.js';
-import { toNodeListener } from '../../../src/http/node.js';
 import {
   createWebChatHandler,
   type WebChatHandler,
   type WebChatOptions,
 } from '../../../src/http/webchat/index.js';
 import { createDesk } from '../../../src/index.js';
+import { countOpen, serve } from '../../http/helpers.js';
 import { bundle, launchChromium } from '../indexeddb/chromium.js';
 
 /**
@@ -55,7 +53,8 @@ export async function startWidgetServer(options: WidgetServerOptions = {}): Prom
   const chat = createWebChatHandler(desk, { keepAliveMs: 5000, ...options.chat });
   const pageHeaders: Record<string, string> = { 'content-type': 'text/html' };
   if (options.csp !== false) pageHeaders['content-security-policy'] = CSP;
-  const listener = toNodeListener(async (request) => {
+  const streams = countOpen('/chat/events');
+  const server = await serve(async (request) => {
     const { pathname } = new URL(request.url);
     if (pathname === '/widget.js') {
       return new Response(script, {
@@ -66,26 +65,15 @@ export async function startWidgetServer(options: WidgetServerOptions = {}): Prom
       return new Response(PAGE, { headers: pageHeaders });
     }
     return (await chat(request)) ?? new Response('not found', { status: 404 });
-  });
-  let streams = 0;
-  const server: Server = createServer((req, res) => {
-    if (req.url?.startsWith('/chat/events')) {
-      streams++;
-      res.on('close', () => streams--);
-    }
-    listener(req, res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  }, streams.wrap);
   return {
-    url: `http://127.0.0.1:${port}/`,
+    url: `${server.url}/`,
     desk,
     chat,
-    openStreams: () => streams,
+    openStreams: streams.open,
     async close() {
       chat.close();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await server.close();
       await desk.close();
     },
   };
