@@ -25,6 +25,13 @@ export type Json = string | number | boolean | null | Json[] | { [key: string]: 
 /** Deeper than this is refused: it also ends a walk into a cyclic structure. */
 const MAX_JSON_DEPTH = 64;
 
+/** A plain object (not an array, a Date, a class instance...). */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
 /** Whether a value is plain JSON: finite numbers, strings, booleans, null, arrays, plain objects. */
 function isJson(value: unknown, depth: number): boolean {
   switch (typeof value) {
@@ -37,9 +44,8 @@ function isJson(value: unknown, depth: number): boolean {
       if (value === null) return true;
       if (depth >= MAX_JSON_DEPTH) return false;
       if (Array.isArray(value)) return value.every((item) => isJson(item, depth + 1));
-      const proto = Object.getPrototypeOf(value);
-      if (proto !== Object.prototype && proto !== null) return false;
-      for (const key in value) if (!isJson((value as Record<string, unknown>)[key], depth + 1)) return false;
+      if (!isPlainObject(value)) return false;
+      for (const key in value) if (!isJson(value[key], depth + 1)) return false;
       return true;
     }
     default:
@@ -54,13 +60,6 @@ function isJson(value: unknown, depth: number): boolean {
 export const Json: z.ZodType<Json> = z
   .custom<Json>((value) => isJson(value, 0), 'not a JSON value')
   .transform((value) => (typeof value === 'object' && value !== null ? structuredClone(value) : value));
-
-/** A plain object (not an array, a Date, a class instance...). */
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
 
 /**
  * Schema of a JSON object (traits, meta): a copy whose object values are copies too, as {@link Json}
