@@ -15,6 +15,7 @@ import { identityKey } from '../../model/identity.js';
 import { sameIdentityKey } from '../../model/identity-key.js';
 import type { Conversation, Customer, MergeRecord, Message } from '../../model/records.js';
 import { MessagesById } from './by-id.js';
+import { PairTable } from './pair-table.js';
 import { insertAt, insertSorted, removeSorted, replaceSorted, sliceRange } from './sorted.js';
 
 /** A provider id that still finds a message which no longer carries it (see `putMessage`). */
@@ -72,28 +73,6 @@ function sameKeys(previous: Customer | undefined, record: Customer): boolean {
   if (before.length !== after.length) return false;
   for (let i = 0; i < after.length; i++) if (!sameIdentityKey(before[i]!, after[i]!)) return false;
   return true;
-}
-
-/** A map keyed by two strings, without building a combined key string on every lookup. */
-class PairMap<V> {
-  private readonly outer = new Map<string, Map<string, V>>();
-
-  get(a: string, b: string): V | undefined {
-    return this.outer.get(a)?.get(b);
-  }
-
-  set(a: string, b: string, value: V): void {
-    let inner = this.outer.get(a);
-    if (!inner) {
-      inner = new Map();
-      this.outer.set(a, inner);
-    }
-    inner.set(b, value);
-  }
-
-  delete(a: string, b: string): void {
-    this.outer.get(a)?.delete(b);
-  }
 }
 
 /**
@@ -161,8 +140,11 @@ function sortIfNeeded(list: Message[]): void {
  * batch against the state without changing it; `apply` then applies it and cannot fail.
  *
  * Records live in slots that also hold their indexes, and the identity and provider-id indexes point
- * at slots and messages directly: a receive costs a handful of hash lookups in maps that hold
- * every message, and each of those is a cache miss or several once the maps outgrow the CPU cache.
+ * at slots and messages directly. A receive looks up its sender's identity and its provider id in
+ * tables of every identity and message, which outgrow the CPU caches: those are `PairTable`s,
+ * which find a key, or the place a new one goes, in about one cache miss where a Map takes several.
+ * A new message, conversation or customer has an id past every one held (ids sort by creation
+ * time), which is known absent without a lookup (see {@link MessagesById}).
  */
 export class MemoryState {
   readonly messages = new MessagesById();
@@ -170,12 +152,19 @@ export class MemoryState {
   readonly outbox = new Map<string, OutboxEntry>();
   private readonly customerSlots = new Map<string, CustomerSlot>();
   private readonly conversationSlots = new Map<string, ConversationSlot>();
+  /**
+   * The greatest id with a customer slot, and with a conversation slot. Ids sort by creation time,
+   * so a new record's id is past it: its slot is then known absent without probing the Map of
+   * every slot for a fresh key, which misses the CPU caches.
+   */
+  private newestCustomerSlot = '';
+  private newestConversationSlot = '';
   /** Every stored conversation, by ascending id. */
   private allConversations: ConversationSlot[] = [];
   /** brand -> identity key -> slot of the live customer holding it. */
-  private readonly owners = new PairMap<CustomerSlot>();
+  private readonly owners = new PairTable<CustomerSlot>();
   /** channel -> external id -> message. */
-  private readonly byExternal = new PairMap<Message>();
+  private readonly byExternal = new PairTable<Message>();
   /**
    * Every channel and provider id ever left to find a message that dropped it (see `putMessage`):
    * a snapshot lists the ones still so from these few, without a pass over every message.
@@ -214,6 +203,7 @@ export class MemoryState {
   private findCustomerSlot(id: string): CustomerSlot | undefined {
     const recent = this.recentCustomer;
     if (recent !== undefined && recent.record?.id === id) return recent;
+    if (id > this.newestCustomerSlot) return undefined;
     const slot = this.customerSlots.get(id);
     if (slot !== undefined) this.recentCustomer = slot;
     return slot;
@@ -226,7 +216,7 @@ export class MemoryState {
     for (let i = recent.length - 1; i >= 0 && i >= recent.length - RECENT_SCAN; i--) {
       if (recent[i]!.record?.id === id) return recent[i];
     }
-    return this.conversationSlots.get(id);
+    return id > this.newestConversationSlot ? undefined : this.conversationSlots.get(id);
   }
 
   /** Throws ConflictError if the batch cannot apply; changes nothing. */
@@ -265,7 +255,7 @@ export class MemoryState {
    */
   private checkExternalIds(puts: Put<Message>[] | undefined): void {
     if (!puts) return;
-    const claimed = puts.length > 1 ? new PairMap<string>() : undefined;
+    const claimed = puts.length > 1 ? new PairTable<string>() : undefined;
     for (const { record, expectedVersion } of puts) {
       if (record.externalId === undefined) continue;
       const holder =
@@ -357,6 +347,7 @@ export class MemoryState {
     if (!slot) {
       slot = { record: undefined, conversations: [], messages: [] };
       this.customerSlots.set(id, slot);
+      if (id > this.newestCustomerSlot) this.newestCustomerSlot = id;
     }
     return slot;
   }
@@ -366,6 +357,7 @@ export class MemoryState {
     if (!slot) {
       slot = { record: undefined, owner: undefined, messages: [] };
       this.conversationSlots.set(id, slot);
+      if (id > this.newestConversationSlot) this.newestConversationSlot = id;
     }
     return slot;
   }
@@ -553,7 +545,7 @@ export class MemoryState {
     let conversation: ConversationSlot | undefined;
     let customer: CustomerSlot | undefined;
     for (const record of messages) {
-      this.messages.load(record);
+      this.messages.set(record.id, record);
       if (record.externalId !== undefined) this.byExternal.set(record.channel, record.externalId, record);
       // Snapshots list a conversation's messages together: reuse the slots while they match.
       if (conversation?.record?.id !== record.conversationId) {
