@@ -18,6 +18,8 @@ import type { IdentifyResult } from './types.js';
 
 /** lastSeenAt is refreshed at most this often, so a busy customer's record is not rewritten per message. */
 const LAST_SEEN_GRANULARITY_MS = 60_000;
+/** Where `toISOString` stops writing four-digit years (and text order stops being time order). */
+const YEAR_10000_MS = 253_402_300_800_000;
 
 /** Validates and normalizes an identity as received; `source` is the channel (or `api`). */
 function normalizeIdentity(
@@ -81,6 +83,27 @@ export function heldIdentity(
   return customer.identities[identityIndex(customer, identity)];
 }
 
+let cutoffMs = Number.NaN;
+let cutoffIso = '';
+
+/**
+ * Whether `lastSeenAt` is at least {@link LAST_SEEN_GRANULARITY_MS} before `now`. Times the desk
+ * wrote (`toISOString`'s 24 characters) sort as text in time order, so one is compared with the
+ * cutoff's text, formatted once per millisecond (kept apart from {@link iso}'s cache, which holds a
+ * receive's own instants): parsing it would cost most of the check on every message. Any other form
+ * is parsed.
+ */
+function seenLongAgo(lastSeenAt: string, now: number): boolean {
+  const cutoff = now - LAST_SEEN_GRANULARITY_MS;
+  const written = lastSeenAt.length === 24 && lastSeenAt[10] === 'T' && lastSeenAt[23] === 'Z';
+  if (!written || cutoff < 0 || cutoff >= YEAR_10000_MS) return Date.parse(lastSeenAt) <= cutoff;
+  if (cutoff !== cutoffMs) {
+    cutoffIso = new Date(cutoff).toISOString();
+    cutoffMs = cutoff;
+  }
+  return lastSeenAt <= cutoffIso;
+}
+
 /**
  * Returns the customer's identities with `seen` refreshed (lastSeenAt, verification upgrade), or
  * undefined when nothing worth writing changed.
@@ -90,8 +113,7 @@ export function touchIdentity(customer: Customer, seen: Identity, now: number): 
   const held = customer.identities[index];
   if (!held) return undefined;
   const upgrade = seen.verified && !held.verified;
-  const stale = now - Date.parse(held.lastSeenAt) >= LAST_SEEN_GRANULARITY_MS;
-  if (!upgrade && !stale) return undefined;
+  if (!upgrade && !seenLongAgo(held.lastSeenAt, now)) return undefined;
   const identities = customer.identities.slice();
   identities[index] = { ...held, verified: held.verified || seen.verified, lastSeenAt: seen.lastSeenAt };
   return identities;

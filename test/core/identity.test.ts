@@ -84,6 +84,50 @@ describe('identity resolution', () => {
     expect(after.identities[1]!.linkedAt > after.identities[0]!.linkedAt).toBe(true);
   });
 
+  it('refreshes lastSeenAt once a minute has passed, not on every message', async () => {
+    const { desk, advance, now } = testDesk();
+    const first = await desk.receive(sms('+14155550100'));
+    const seenAt = () => desk.store.getCustomer(first.customer.id);
+    advance(59_999);
+    await desk.receive(sms('+14155550100'));
+    const unchanged = await seenAt();
+    expect([unchanged!.version, unchanged!.identities[0]!.lastSeenAt]).toEqual([
+      first.customer.version,
+      first.customer.identities[0]!.lastSeenAt,
+    ]);
+    advance(1);
+    await desk.receive(sms('+14155550100'));
+    const refreshed = await seenAt();
+    expect(refreshed!.identities[0]!.lastSeenAt).toBe(new Date(now()).toISOString());
+    expect(refreshed!.version).toBe(first.customer.version + 1);
+  });
+
+  it('reads a lastSeenAt in another ISO form by its time', async () => {
+    const { desk, advance, now } = testDesk();
+    const { customer } = await desk.receive(sms('+14155550100'));
+    // A record another writer stored with an offset instead of Z: 30 s before now, then 90 s.
+    const rewrite = async (ms: number) => {
+      const held = (await desk.store.getCustomer(customer.id))!;
+      const lastSeenAt = new Date(ms).toISOString().replace('Z', '+00:00');
+      const identities = [{ ...held.identities[0]!, lastSeenAt }];
+      await desk.store.commit({
+        customers: [
+          { record: { ...held, identities, version: held.version + 1 }, expectedVersion: held.version },
+        ],
+      });
+      return lastSeenAt;
+    };
+    advance(120_000);
+    const recent = await rewrite(now() - 30_000);
+    await desk.receive(sms('+14155550100'));
+    expect((await desk.store.getCustomer(customer.id))!.identities[0]!.lastSeenAt).toBe(recent);
+    await rewrite(now() - 90_000);
+    await desk.receive(sms('+14155550100'));
+    expect((await desk.store.getCustomer(customer.id))!.identities[0]!.lastSeenAt).toBe(
+      new Date(now()).toISOString(),
+    );
+  });
+
   it('identify merges two customers automatically when both sides are verified', async () => {
     const { desk, types } = testDesk();
     const phoneSide = await desk.receive(sms('+14155550100'));
