@@ -89,7 +89,7 @@ export function openLive(options: LiveOptions): Live {
       if (!response.ok || !response.body) return response.status;
       options.onState('open');
       activity();
-      await readEventStream(response.body, parser, activity);
+      await readEventStream(response.body, parser, activity, abort.signal);
     } catch {
       // A network error or our own abort (offline, idle, close): the loop below reconnects.
     } finally {

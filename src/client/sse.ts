@@ -55,20 +55,31 @@ export function createSseParser(dispatch: (event: SseEvent) => void, lastEventId
 }
 
 /**
- * Reads a response body into `parser` until the stream ends. `onActivity` runs on every chunk
- * (keepalive comments included), so a watchdog can tell a live stream from a dead one.
+ * Reads a response body into `parser` until the stream ends or `signal` aborts. `onActivity` runs
+ * on every chunk (keepalive comments included), so a watchdog can tell a live stream from a dead
+ * one. An abort cancels the body here rather than trusting the fetch that made it to: Node 20's
+ * fetch can lose its request's signal after a garbage collection, and a read it should have ended
+ * then waits forever on a stream the server keeps open.
  */
 export async function readEventStream(
   body: ReadableStream<Uint8Array>,
   parser: SseParser,
   onActivity: () => void,
+  signal?: AbortSignal,
 ): Promise<void> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return;
-    onActivity();
-    parser.push(decoder.decode(value, { stream: true }));
+  const cancel = () => void reader.cancel(signal?.reason).catch(() => {});
+  if (signal?.aborted) return cancel();
+  signal?.addEventListener('abort', cancel, { once: true });
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      onActivity();
+      parser.push(decoder.decode(value, { stream: true }));
+    }
+  } finally {
+    signal?.removeEventListener('abort', cancel);
   }
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createSseParser, type SseEvent } from '../../src/client/sse.js';
+import { createSseParser, readEventStream, type SseEvent } from '../../src/client/sse.js';
 
 function parse(chunks: string[], lastEventId = '') {
   const events: SseEvent[] = [];
@@ -53,5 +53,51 @@ describe('createSseParser', () => {
         expect(parse(chunks)).toEqual(parse([text]));
       }),
     );
+  });
+});
+
+describe('readEventStream', () => {
+  /** A body that delivers `chunks`, then stays open, like a live stream; it records its cancel. */
+  function openBody(chunks: string[]) {
+    const seen = { cancelled: undefined as unknown };
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const chunk of chunks) controller.enqueue(new TextEncoder().encode(chunk));
+      },
+      cancel(reason) {
+        seen.cancelled = reason;
+      },
+    });
+    return { body, seen };
+  }
+
+  it('reads events until the signal aborts, then cancels the body itself (a fetch that lost the signal would not)', async () => {
+    const { body, seen } = openBody(['id: 1\ndata: a\n\n', ': keepalive\n\n']);
+    const events: SseEvent[] = [];
+    const parser = createSseParser((event) => events.push(event), '');
+    let chunks = 0;
+    const abort = new AbortController();
+    const reading = readEventStream(
+      body,
+      parser,
+      () => ++chunks === 2 && abort.abort('parked'),
+      abort.signal,
+    );
+    await expect(reading).resolves.toBeUndefined();
+    expect(events).toEqual([{ id: '1', event: 'message', data: 'a' }]);
+    expect(seen.cancelled).toBe('parked');
+  });
+
+  it('cancels at once with a signal aborted before reading', async () => {
+    const { body, seen } = openBody(['data: a\n\n']);
+    const events: SseEvent[] = [];
+    await readEventStream(
+      body,
+      createSseParser((event) => events.push(event), ''),
+      () => {},
+      AbortSignal.abort('gone'),
+    );
+    expect(events).toEqual([]);
+    expect(seen.cancelled).toBe('gone');
   });
 });
