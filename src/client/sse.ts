@@ -65,21 +65,18 @@ export async function readEventStream(
   body: ReadableStream<Uint8Array>,
   parser: SseParser,
   onActivity: () => void,
-  signal?: AbortSignal,
+  signal: AbortSignal,
 ): Promise<void> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
-  const cancel = () => void reader.cancel(signal?.reason).catch(() => {});
-  if (signal?.aborted) return cancel();
-  signal?.addEventListener('abort', cancel, { once: true });
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      onActivity();
-      parser.push(decoder.decode(value, { stream: true }));
-    }
-  } finally {
-    signal?.removeEventListener('abort', cancel);
+  // Once per stream: the live connection aborts its signal when the stream ends either way.
+  const cancel = () => reader.cancel().catch(() => {});
+  signal.addEventListener('abort', cancel);
+  if (signal.aborted) cancel();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    onActivity();
+    parser.push(decoder.decode(value, { stream: true }));
   }
 }

@@ -56,7 +56,7 @@ export function createTransport(options: TransportOptions) {
     } catch (cause) {
       // A 2xx that is not our JSON (a proxy's or portal's page) proves nothing was stored: send
       // again; the server stores one message per clientId, so a stored one is not duplicated.
-      const problem = `sending a message got status ${response.status} without the stored message; retrying`;
+      const problem = `sending a message got ${response.status} without the stored message: retrying`;
       return {
         retryAfterMs: undefined,
         error: new DeliveryError(problem, { retryable: true, status: response.status, cause }),
