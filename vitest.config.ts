@@ -15,6 +15,9 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 20_000,
     hookTimeout: 60_000,
+    // A condition polled for is waited on this long at most: long enough for a 2-core CI machine
+    // that runs Chromium beside the suite (the default, 1 s, is not); a passing poll returns early.
+    expect: { poll: { timeout: 5_000 } },
     pool: 'forks',
   },
 });
