@@ -176,6 +176,11 @@ export async function writeResponse(res: ServerResponse, response: Response): Pr
     return;
   }
   const reader = response.body.getReader();
+  // A client gone cancels the body at once: a live stream that writes nothing for a while (an
+  // event stream between keepalives) ends now, whether or not its handler heeds the request's
+  // signal (which Node 20's Request can lose after a garbage collection).
+  const gone = () => void reader.cancel().catch(() => undefined);
+  res.once('close', gone);
   try {
     for (;;) {
       const { done, value } = await reader.read();
@@ -184,6 +189,7 @@ export async function writeResponse(res: ServerResponse, response: Response): Pr
       if (!res.write(value)) await drained(res);
     }
   } finally {
+    res.off('close', gone);
     await reader.cancel().catch(() => undefined);
     if (!res.destroyed) res.end();
   }
@@ -204,7 +210,8 @@ const refused = JSON.stringify({ error: { code: 'BAD_REQUEST', message: 'The req
  * Any other handler gets a `Request` built from the `IncomingMessage` (streaming the body with
  * `duplex: 'half'`; taking a body a parser already read; `req.originalUrl` so Express mounts keep
  * their full path), and its status, headers (several `Set-Cookie` kept) and streamed body are
- * written back. A client that aborts aborts the request's signal and never crashes the process.
+ * written back. A client that goes aborts the request's signal and cancels the response body at
+ * once (a live stream ends then, not at its next write); it never crashes the process.
  * An error thrown by `handler` goes to Express's `next`, or becomes a 500.
  *
  * @example

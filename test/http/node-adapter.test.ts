@@ -172,6 +172,34 @@ describe('toNodeListener and createWebhookHandler', () => {
     expect(await response.text()).toBe('one,two');
   });
 
+  it('cancels a streamed body as soon as the client goes, without waiting for its next chunk', async () => {
+    let cancelled = false;
+    const server = await started(async () => {
+      // A live stream that writes once, then idles (an event stream between keepalives), and
+      // does not watch the request's signal: only the listener can end it.
+      const body = new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(': open\n\n'));
+        },
+        cancel() {
+          cancelled = true;
+        },
+      });
+      return new Response(body, { headers: { 'content-type': 'text/event-stream' } });
+    });
+    await new Promise<void>((resolve) => {
+      const req = httpRequest(server.url, (res) =>
+        res.once('data', () => {
+          req.destroy(); // the client goes once the stream is open
+          resolve();
+        }),
+      );
+      req.on('error', () => undefined); // the destroy's own error
+      req.end();
+    });
+    await expect.poll(() => cancelled).toBe(true);
+  });
+
   it('refuses a body larger than its lying Content-Length (413), reading the bytes themselves', async () => {
     const { desk } = setup();
     const request = new Request('http://127.0.0.1/webhooks/hooky', {
