@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { drive, driveWithRetry, isPromise, type Step } from '../../src/core/flow.js';
+import { drive, driveWithRetry, isPromise, MAX_ATTEMPTS, type Step } from '../../src/core/flow.js';
 import { ConflictError } from '../../src/model/errors.js';
 
 /** Reads two values and adds them; a read that fails is caught and counted as zero. */
@@ -71,7 +71,7 @@ describe('driveWithRetry', () => {
         throw new ConflictError('always');
       }),
     ).toThrow(ConflictError);
-    expect(tries).toBe(10);
+    expect(tries).toBe(MAX_ATTEMPTS);
 
     // On an asynchronous store each retry waits a short random backoff first.
     tries = 0;
@@ -82,7 +82,7 @@ describe('driveWithRetry', () => {
         throw new ConflictError('always');
       }),
     ).rejects.toThrow(ConflictError);
-    expect(tries).toBe(10);
+    expect(tries).toBe(MAX_ATTEMPTS);
   });
 
   it('does not retry other errors', () => {
