@@ -111,6 +111,7 @@ export async function updateConversation(
     if (options.expectedVersion !== undefined && conversation.version !== options.expectedVersion) {
       throw new ConflictError(
         `conversation ${id} is at version ${conversation.version}, not ${options.expectedVersion}`,
+        { retryable: false },
       );
     }
     const now = rt.clock();

@@ -54,9 +54,12 @@ async function finish<T>(step: Step<T>, pending: Promise<unknown>): Promise<T> {
  */
 export const MAX_ATTEMPTS = 20;
 
-/** Whether a failed attempt of a read-decide-commit step should run again (a lost race, and tries left). */
+/**
+ * Whether a failed attempt of a read-decide-commit step should run again: a lost race (not a
+ * conflict that stays, see `ConflictError.retryable`), and tries left.
+ */
 export const retryable = (error: unknown, attempt: number): boolean =>
-  error instanceof ConflictError && attempt < MAX_ATTEMPTS;
+  error instanceof ConflictError && error.retryable && attempt < MAX_ATTEMPTS;
 
 /**
  * Waits before attempt `attempt + 1` of a step that lost a race on an asynchronous store (another

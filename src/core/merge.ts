@@ -91,7 +91,9 @@ async function liveCustomer(rt: Runtime, id: string): Promise<Customer> {
   const customer = await rt.store.getCustomer(id);
   if (!customer) throw new NotFoundError(`customer ${id} not found`);
   if (customer.mergedInto !== undefined) {
-    throw new ConflictError(`customer ${id} was merged into ${customer.mergedInto}; use that id`);
+    throw new ConflictError(`customer ${id} was merged into ${customer.mergedInto}; use that id`, {
+      retryable: false,
+    });
   }
   return customer;
 }
@@ -265,7 +267,8 @@ export async function unmergeCustomers(rt: Runtime, mergeId: string): Promise<Cu
   return withConflictRetry(async () => {
     const merge = await rt.store.getMerge(mergeId);
     if (!merge) throw new NotFoundError(`merge ${mergeId} not found`);
-    if (merge.undoneAt !== undefined) throw new ConflictError(`merge ${mergeId} was already undone`);
+    if (merge.undoneAt !== undefined)
+      throw new ConflictError(`merge ${mergeId} was already undone`, { retryable: false });
     const kept = await rt.store.getCustomer(merge.keptId);
     const merged = await rt.store.getCustomer(merge.mergedId);
     if (!kept || !merged) throw new NotFoundError(`a customer of merge ${mergeId} no longer exists`);

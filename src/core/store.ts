@@ -52,7 +52,10 @@ export function assertPutOnce(what: string, puts: readonly Put<{ id: string }>[]
   if (!puts || puts.length < 2) return;
   const ids = new Set<string>();
   for (const { record } of puts) {
-    if (ids.has(record.id)) throw new ConflictError(`${what} ${record.id} is put twice in one batch`);
+    if (ids.has(record.id)) {
+      // The batch itself is wrong: building it again on fresh state would repeat it.
+      throw new ConflictError(`${what} ${record.id} is put twice in one batch`, { retryable: false });
+    }
     ids.add(record.id);
   }
 }

@@ -75,11 +75,19 @@ export class NotFoundError extends ThreadlineError {
   }
 }
 
-/** A concurrent change won: an optimistic version did not match, or a unique key is taken. */
+/**
+ * A concurrent change won: an optimistic version did not match, or a unique key is taken.
+ * `retryable` says whether the same call, run again on fresh state, may succeed: true for a lost
+ * race (the desk retries those itself before one reaches you), false for a state that stays (a
+ * merge already undone, a customer merged into another, an `expectedVersion` that is behind).
+ */
 export class ConflictError extends ThreadlineError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** Whether the same call, run again on fresh state, may succeed (false: the conflict stays). */
+  readonly retryable: boolean;
+  constructor(message: string, options?: { cause?: unknown; retryable?: boolean }) {
     super('CONFLICT', message, options);
     this.name = 'ConflictError';
+    this.retryable = options?.retryable ?? true;
   }
 }
 

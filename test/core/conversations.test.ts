@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConflictError, NotFoundError, ValidationError } from '../../src/model/errors.js';
+import { NotFoundError, ValidationError } from '../../src/model/errors.js';
 import { sms, testDesk } from './helpers.js';
 
 describe('conversations.update', () => {
@@ -60,7 +60,7 @@ describe('conversations.update', () => {
         { priority: 'low' },
         { expectedVersion: conversation.version },
       ),
-    ).rejects.toBeInstanceOf(ConflictError);
+    ).rejects.toMatchObject({ name: 'ConflictError', retryable: false });
     await Promise.all([
       desk.conversations.update(conversation.id, { assigneeId: 'a1' }),
       desk.conversations.update(conversation.id, { teamId: 't1' }),

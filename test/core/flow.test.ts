@@ -85,6 +85,28 @@ describe('driveWithRetry', () => {
     expect(tries).toBe(MAX_ATTEMPTS);
   });
 
+  it('does not retry a conflict that stays (retryable: false), sync or async', async () => {
+    let tries = 0;
+    const final = new ConflictError('merge m1 was already undone', { retryable: false });
+    expect(() =>
+      driveWithRetry(function* (): Step<number> {
+        tries++;
+        yield tries;
+        throw final;
+      }),
+    ).toThrow(final);
+    expect(tries).toBe(1);
+    await expect(
+      driveWithRetry(function* (): Step<number> {
+        tries++;
+        yield Promise.resolve(tries);
+        throw final;
+      }),
+    ).rejects.toBe(final);
+    expect(tries).toBe(2);
+    expect(new ConflictError('a lost race').retryable).toBe(true);
+  });
+
   it('does not retry other errors', () => {
     let tries = 0;
     expect(() =>
