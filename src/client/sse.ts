@@ -69,7 +69,8 @@ export async function readEventStream(
 ): Promise<void> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
-  // Once per stream: the live connection aborts its signal when the stream ends either way.
+  // Left registered: the caller aborts this signal once the stream has ended, however it ended
+  // (a cancel of a finished stream does nothing).
   const cancel = () => reader.cancel().catch(() => {});
   signal.addEventListener('abort', cancel);
   if (signal.aborted) cancel();
